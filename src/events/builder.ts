@@ -1,9 +1,13 @@
 /**
  * PacketBuilder: the write side of a decoder. Hot loops write straight into `x/y/t/p` at index `n`
- * (after `reserve`), then `take()` returns the filled prefix as a packet and starts fresh buffers.
+ * (after `reserve`), then `take()` returns what was written since the last take as packets.
  *
  *   b.reserve(k);              // room for k more events
- *   const i = b.n; b.x[i] = …; b.y[i] = …; b.t[i] = …; b.p[i] = …; b.n = i + 1;
+ *   let i = b.n; b.x[i] = …; b.y[i] = …; b.t[i] = …; b.p[i] = …; b.n = i + 1;
+ *
+ * `take()` hands out views of the buffer being filled and keeps filling it after them (views never
+ * overlap later writes), so many small takes cost no allocation; a new buffer is taken from the
+ * pool only when the current one is full.
  */
 
 import { packetOf, type EventPacket, type Geometry, type SourceInfo } from './packet.js';
@@ -14,8 +18,10 @@ export class PacketBuilder {
   y!: Uint16Array;
   t!: Float64Array;
   p!: Uint8Array;
-  /** Events written so far into the current buffers. */
+  /** Write index into the current buffers. */
   n = 0;
+  /** First index not yet handed out. */
+  private start = 0;
   private readonly full: EventPacket[] = [];
 
   constructor(
@@ -37,19 +43,24 @@ export class PacketBuilder {
     this.t = b.t;
     this.p = b.p;
     this.n = 0;
+    this.start = 0;
   }
 
   /**
    * Make room for `count` more events (count <= capacity). When the current buffers cannot hold
-   * them, the filled part is set aside as a finished packet and fresh buffers are taken.
+   * them, the written part is set aside as a finished packet and fresh buffers are taken.
    */
   reserve(count: number): void {
-    if (this.n + count > this.x.length) this.seal();
+    if (this.n + count > this.x.length) {
+      this.cut();
+      this.pool.drop(this.x);
+      this.adopt(this.pool.acquire());
+    }
   }
 
   /** Append one event (convenient, slower than writing the arrays in a loop). */
   push(x: number, y: number, t: number, p: number): void {
-    if (this.n >= this.x.length) this.seal();
+    if (this.n >= this.x.length) this.reserve(1);
     const i = this.n;
     this.x[i] = x;
     this.y[i] = y;
@@ -58,23 +69,26 @@ export class PacketBuilder {
     this.n = i + 1;
   }
 
-  private seal(): void {
-    if (this.n === 0) return;
-    const n = this.n;
-    this.full.push(packetOf(this.x.subarray(0, n), this.y.subarray(0, n), this.t.subarray(0, n), this.p.subarray(0, n), this.geometry, this.source));
-    this.adopt(this.pool.acquire());
+  /** Set aside [start, n) as a packet view. */
+  private cut(): void {
+    const s = this.start;
+    const e = this.n;
+    if (e === s) return;
+    this.full.push(packetOf(this.x.subarray(s, e), this.y.subarray(s, e), this.t.subarray(s, e), this.p.subarray(s, e), this.geometry, this.source));
+    this.pool.retain(this.x);
+    this.start = e;
   }
 
   /** All packets completed since the last call, including the current partial one. */
   take(): EventPacket[] {
-    this.seal();
+    this.cut();
     if (this.full.length === 0) return [];
     return this.full.splice(0, this.full.length);
   }
 
   /** Events written and not yet taken. */
   get pending(): number {
-    let k = this.n;
+    let k = this.n - this.start;
     for (const f of this.full) k += f.length;
     return k;
   }

@@ -1,9 +1,11 @@
 /**
  * PacketPool: recycles the typed arrays behind packets so a steady stream does not churn the GC.
  *
- * Buffers have one fixed capacity. `acquire()` hands out full-capacity arrays; a packet built on
- * them (usually a prefix view) may be given back with `release(packet)` once its consumer is done.
- * Releasing is optional: an unreleased buffer is simply garbage-collected.
+ * Buffers have one fixed capacity. Several packets may be views of one buffer (a PacketBuilder
+ * hands out consecutive slices of the buffer it fills), so the pool counts holders per buffer:
+ * `retain` for each packet handed out, `release(packet)` when its consumer is done. A buffer
+ * returns to the free list only when no holder remains. Releasing is optional: an unreleased
+ * buffer is simply garbage-collected.
  */
 
 import type { EventPacket } from './packet.js';
@@ -17,6 +19,7 @@ export interface EventBuffers {
 
 export class PacketPool {
   private readonly free: EventBuffers[] = [];
+  private readonly holders = new Map<ArrayBufferLike, { buffers: EventBuffers; count: number }>();
   /** Buffers handed out that came from the free list (for tests and metrics). */
   reused = 0;
   allocated = 0;
@@ -29,30 +32,38 @@ export class PacketPool {
     if (!Number.isInteger(capacity) || capacity <= 0) throw new RangeError(`PacketPool: capacity must be a positive integer, got ${capacity}`);
   }
 
+  /** Full-capacity buffers, held once by the caller (give them back with `drop`). */
   acquire(): EventBuffers {
-    const b = this.free.pop();
-    if (b) {
-      this.reused++;
-      return b;
+    let b = this.free.pop();
+    if (b) this.reused++;
+    else {
+      this.allocated++;
+      const c = this.capacity;
+      b = { x: new Uint16Array(c), y: new Uint16Array(c), t: new Float64Array(c), p: new Uint8Array(c) };
     }
-    this.allocated++;
-    const c = this.capacity;
-    return { x: new Uint16Array(c), y: new Uint16Array(c), t: new Float64Array(c), p: new Uint8Array(c) };
+    this.holders.set(b.x.buffer, { buffers: b, count: 1 });
+    return b;
   }
 
-  /** Give back the buffers behind a packet. Packets not built on this pool's buffers are ignored. */
-  release(packet: EventPacket): boolean {
-    const c = this.capacity;
-    const { x, y, t, p } = packet;
-    if (x.buffer.byteLength !== 2 * c || y.buffer.byteLength !== 2 * c || t.buffer.byteLength !== 8 * c || p.buffer.byteLength !== c) return false;
-    if (this.free.length >= this.maxIdle) return false;
-    this.free.push({
-      x: new Uint16Array(x.buffer as ArrayBuffer),
-      y: new Uint16Array(y.buffer as ArrayBuffer),
-      t: new Float64Array(t.buffer as ArrayBuffer),
-      p: new Uint8Array(p.buffer as ArrayBuffer),
-    });
+  /** One more holder of the buffers behind `x` (a packet view handed to a consumer). */
+  retain(x: Uint16Array): void {
+    const h = this.holders.get(x.buffer);
+    if (h) h.count++;
+  }
+
+  /** One holder fewer; the buffers go back to the free list when none remains. */
+  drop(x: Uint16Array): boolean {
+    const h = this.holders.get(x.buffer);
+    if (!h) return false;
+    if (--h.count > 0) return true;
+    this.holders.delete(x.buffer);
+    if (this.free.length < this.maxIdle) this.free.push(h.buffers);
     return true;
+  }
+
+  /** The consumer of `packet` is done with it. Packets not built on this pool are ignored (false). */
+  release(packet: EventPacket): boolean {
+    return this.drop(packet.x);
   }
 
   get idle(): number {

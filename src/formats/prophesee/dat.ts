@@ -1,11 +1,302 @@
-// PLACEHOLDER until the dat decoder lands: replaced by the real module.
-import type { FormatDescriptor } from '../types.js';
+/**
+ * Prophesee .dat decoder: decoded CD (or trigger) events as fixed 8-byte records.
+ *
+ * Layout (docs.prophesee.ai file_formats/dat; OpenEB event2d.h / event_ext_trigger.h):
+ *   - ASCII header lines `% <key> <value>\n` (e.g. `% Version 2`, `% Width 640`, `% Height 480`;
+ *     N-CARS files: `% Data file containing N9Chronocam7Event2dE events.` and no geometry);
+ *   - 2 bytes: event type (0 Event2d, 12 EventCD, 14 EventExtTrigger) and event size (8);
+ *   - records, little-endian: u32 timestamp (µs), u32 data.
+ *     CD: x = bits 13..0, y = bits 27..14, polarity = bits 31..28 (0 or 1).
+ *     Trigger: value (edge) = bits 3..0, id = bits 31..26.
+ * The 32-bit µs timestamp wraps after ~71.6 min with no high word: a drop of more than half the
+ * range (2^31 µs) counts as one wrap (+2^32). Smaller drops are kept as they are: they are jitter or
+ * corruption, and treating them as wraps would push all later events 71 minutes ahead.
+ * Geometry comes from `% Width`/`% Height` (or `% geometry WxH`); without them it stays 0x0 and is
+ * never guessed from the events, so it cannot change mid-stream.
+ * A CD record whose polarity nibble is above 1 cannot come from a writer: it is reported (runs of
+ * such records as one error) and skipped.
+ */
+
+import { PacketBuilder } from '../../events/builder.js';
+import { UNKNOWN_GEOMETRY, type Geometry, type SourceInfo } from '../../events/packet.js';
+import { SideCollector } from '../../events/side.js';
+import { RecordCarry, ascii, u32View } from '../bytes.js';
+import { DecodeError, NO_RESULT, type DecodeResult, type DecoderOptions, type FormatDescriptor, type StreamDecoder } from '../types.js';
+
+const FORMAT = 'dat';
+const RECORD_BYTES = 8;
+const TYPE_EVENT2D = 0x00;
+const TYPE_EVENT_CD = 0x0c;
+const TYPE_EXT_TRIGGER = 0x0e;
+const WRAP = 4294967296;
+const HALF_WRAP = 2147483648;
+const PERCENT = 0x25;
+const NEWLINE = 0x0a;
+
+/** Coalesces consecutive bad records into one DecodeError, so the errors do not depend on chunking. */
+class BadRecordRuns {
+  private start = 0;
+  private count = 0;
+  private next = -1;
+  private why = '';
+
+  constructor(private readonly recordSize: number) {}
+
+  note(offset: number, why: string, out: DecodeError[]): void {
+    if (this.count > 0 && offset === this.next && why === this.why) {
+      this.count++;
+      this.next += this.recordSize;
+      return;
+    }
+    this.flush(out);
+    this.start = offset;
+    this.count = 1;
+    this.next = offset + this.recordSize;
+    this.why = why;
+  }
+
+  /** Report the pending run unless it may still continue at `frontier` (the next byte to decode). */
+  settle(frontier: number, out: DecodeError[]): void {
+    if (this.count > 0 && this.next !== frontier) this.flush(out);
+  }
+
+  flush(out: DecodeError[]): void {
+    if (this.count === 0) return;
+    out.push(new DecodeError(FORMAT, this.start, `${this.count} record(s) skipped: ${this.why}`));
+    this.count = 0;
+  }
+}
+
+function geometryFromHeader(h: Record<string, string>): Geometry {
+  const w = Number(h['Width'] ?? h['width']);
+  const hh = Number(h['Height'] ?? h['height']);
+  if (Number.isInteger(w) && Number.isInteger(hh) && w > 0 && hh > 0) return { width: w, height: hh };
+  const g = /^(\d+)x(\d+)$/.exec(h['geometry'] ?? '');
+  if (g) return { width: Number(g[1]), height: Number(g[2]) };
+  return UNKNOWN_GEOMETRY;
+}
+
+/** `% key value` → [key, value]; the N-CARS "Data file containing …" line keeps its long key. */
+function parseHeaderLine(line: string): [string, string] {
+  const body = line.replace(/^%\s?/, '').replace(/\r$/, '');
+  const long = /^(Data file containing)\s*(.*)$/.exec(body);
+  if (long) return [long[1]!, long[2]!];
+  const sp = body.indexOf(' ');
+  return sp < 0 ? [body, ''] : [body.slice(0, sp), body.slice(sp + 1).trim()];
+}
+
+class DatDecoder implements StreamDecoder {
+  readonly format = 'dat' as const;
+  geometry: Geometry = UNKNOWN_GEOMETRY;
+  readonly header: Record<string, string> = {};
+  bytesIn = 0;
+  failed = false;
+  /** The event type byte once read (-1 before). */
+  eventType = -1;
+
+  private phase: 'header' | 'typeSize' | 'body' | 'done' = 'header';
+  private atLineStart = true;
+  private line: number[] = [];
+  private typeSize: number[] = [];
+  private bodyStart = 0;
+  private readonly carry = new RecordCarry(RECORD_BYTES);
+  private readonly builder: PacketBuilder;
+  private readonly sideData = new SideCollector();
+  private readonly bad = new BadRecordRuns(RECORD_BYTES);
+  /** Multiple of 2^32 added to the raw timestamps (wraps so far). */
+  private timeBase = 0;
+  private lastTs = 0;
+
+  constructor(options: DecoderOptions = {}) {
+    const source: SourceInfo = { format: FORMAT, uri: options.uri };
+    this.builder = new PacketBuilder(UNKNOWN_GEOMETRY, source, options.pool);
+  }
+
+  push(chunk: Uint8Array): DecodeResult {
+    const start = this.bytesIn;
+    this.bytesIn += chunk.length;
+    if (this.failed || this.phase === 'done') return NO_RESULT;
+    const errors: DecodeError[] = [];
+    let k = 0;
+    if (this.phase === 'header') k = this.readHeader(chunk, start);
+    if (this.phase === 'typeSize') k = this.readTypeSize(chunk, k, errors);
+    if (this.phase === 'body' && k < chunk.length) {
+      const records = this.carry.join(k === 0 ? chunk : chunk.subarray(k));
+      const at = this.bodyStart + this.carry.offset;
+      this.decodeRecords(records, at, errors);
+      this.bad.settle(at + records.length, errors);
+    }
+    return this.result(errors);
+  }
+
+  end(): DecodeResult {
+    if (this.phase === 'done') return NO_RESULT;
+    const errors: DecodeError[] = [];
+    if (!this.failed) {
+      this.bad.flush(errors);
+      if (this.phase === 'header' && this.bytesIn > 0) {
+        errors.push(new DecodeError(FORMAT, this.bytesIn, 'stream ended inside the header'));
+      } else if (this.phase === 'typeSize') {
+        errors.push(new DecodeError(FORMAT, this.bytesIn, 'stream ended before the event type and size bytes'));
+      } else if (this.carry.pending > 0) {
+        errors.push(new DecodeError(FORMAT, this.bodyStart + this.carry.pendingOffset, `truncated record: ${this.carry.pending} of ${RECORD_BYTES} bytes`));
+      }
+    }
+    this.phase = 'done';
+    return this.result(errors);
+  }
+
+  private result(errors: DecodeError[]): DecodeResult {
+    const events = this.builder.take();
+    const side = this.sideData.take();
+    if (events.length === 0 && side.length === 0 && errors.length === 0) return NO_RESULT;
+    return { events, side, errors };
+  }
+
+  /**
+   * Header lines start with '%'. Only '%' is tested (not '% '), which is safe here because the byte
+   * after the header is the event type (0, 12 or 14), never 0x25.
+   */
+  private readHeader(chunk: Uint8Array, chunkStart: number): number {
+    for (let i = 0; i < chunk.length; i++) {
+      const c = chunk[i]!;
+      if (this.atLineStart) {
+        if (c !== PERCENT) {
+          this.finishHeader(chunkStart + i);
+          return i;
+        }
+        this.atLineStart = false;
+      }
+      if (c === NEWLINE) {
+        const [key, value] = parseHeaderLine(ascii(Uint8Array.from(this.line)));
+        if (key) this.header[key] = value;
+        this.line = [];
+        this.atLineStart = true;
+      } else {
+        this.line.push(c);
+      }
+    }
+    return chunk.length;
+  }
+
+  private finishHeader(offset: number): void {
+    this.geometry = geometryFromHeader(this.header);
+    this.builder.geometry = this.geometry;
+    this.bodyStart = offset + 2;
+    this.phase = 'typeSize';
+  }
+
+  private readTypeSize(chunk: Uint8Array, k: number, errors: DecodeError[]): number {
+    while (this.typeSize.length < 2 && k < chunk.length) this.typeSize.push(chunk[k++]!);
+    if (this.typeSize.length < 2) return k;
+    const [type, size] = this.typeSize as [number, number];
+    const at = this.bodyStart - 2;
+    if (size !== RECORD_BYTES) {
+      this.fail(errors, at + 1, `unsupported event size ${size} (expected ${RECORD_BYTES})`);
+    } else if (type !== TYPE_EVENT2D && type !== TYPE_EVENT_CD && type !== TYPE_EXT_TRIGGER) {
+      this.fail(errors, at, `unsupported event type ${type} (expected 0 Event2d, 12 EventCD or 14 EventExtTrigger)`);
+    } else {
+      this.eventType = type;
+      this.header['event_type'] = String(type);
+      this.phase = 'body';
+    }
+    return k;
+  }
+
+  private fail(errors: DecodeError[], offset: number, detail: string): void {
+    errors.push(new DecodeError(FORMAT, offset, detail, true));
+    this.failed = true;
+  }
+
+  /** Whole 8-byte records starting at absolute offset `at`. */
+  private decodeRecords(bytes: Uint8Array, at: number, errors: DecodeError[]): void {
+    const words = u32View(bytes);
+    const n = words.length >>> 1;
+    if (n === 0) return;
+    if (this.eventType === TYPE_EXT_TRIGGER) {
+      this.decodeTriggers(words, n);
+      return;
+    }
+    const b = this.builder;
+    const capacity = b.capacity;
+    let base = this.timeBase;
+    let last = this.lastTs;
+    let bad: number[] | undefined;
+    let i = 0;
+    while (i < n) {
+      const blockEnd = Math.min(n, i + capacity);
+      b.reserve(blockEnd - i);
+      const X = b.x;
+      const Y = b.y;
+      const T = b.t;
+      const P = b.p;
+      let o = b.n;
+      // Word index j walks [ts, data] pairs; the rare bad record is only remembered here.
+      for (let j = 2 * i, je = 2 * blockEnd; j < je; j += 2) {
+        const d = words[j + 1]!;
+        if (d > 0x1fffffff) {
+          (bad ??= []).push(j >>> 1);
+          continue;
+        }
+        const ts = words[j]!;
+        if (ts < last) {
+          if (last - ts > HALF_WRAP) base += WRAP;
+        }
+        last = ts;
+        X[o] = d & 0x3fff;
+        Y[o] = (d >>> 14) & 0x3fff;
+        T[o] = base + ts;
+        P[o] = d >>> 28;
+        o++;
+      }
+      b.n = o;
+      i = blockEnd;
+    }
+    this.timeBase = base;
+    this.lastTs = last;
+    if (bad) for (const r of bad) this.bad.note(at + r * RECORD_BYTES, 'polarity field above 1 (not an event a writer can produce)', errors);
+  }
+
+  private decodeTriggers(words: Uint32Array, n: number): void {
+    let base = this.timeBase;
+    let last = this.lastTs;
+    for (let i = 0; i < n; i++) {
+      const ts = words[2 * i]!;
+      const d = words[2 * i + 1]!;
+      if (ts < last && last - ts > HALF_WRAP) base += WRAP;
+      last = ts;
+      this.sideData.trigger(base + ts, d >>> 26, d & 0xf ? 1 : 0);
+    }
+    this.timeBase = base;
+    this.lastTs = last;
+  }
+}
+
+/** 1 for a header naming a data file; 0.5 for a bare '%' header followed by a valid type/size pair. */
+function sniffDat(head: Uint8Array): number {
+  if (head.length < 2 || head[0] !== PERCENT) return 0;
+  let o = 0;
+  let named = false;
+  while (o < head.length && head[o] === PERCENT) {
+    const nl = head.indexOf(NEWLINE, o);
+    if (nl < 0) return 0;
+    const [key] = parseHeaderLine(ascii(head.subarray(o, nl)));
+    if (key === 'evt' || key === 'format') return 0; // a RAW (EVT) header, not DAT
+    if (key === 'Data file containing') named = true;
+    o = nl + 1;
+  }
+  if (o + 2 > head.length) return named ? 1 : 0;
+  const type = head[o]!;
+  const size = head[o + 1]!;
+  const validTypeSize = size === RECORD_BYTES && (type === TYPE_EVENT2D || type === TYPE_EVENT_CD || type === TYPE_EXT_TRIGGER);
+  if (!validTypeSize) return 0;
+  return named ? 1 : 0.5;
+}
+
 export const datFormat: FormatDescriptor = {
   name: 'dat',
-  description: 'placeholder',
-  extensions: [],
-  sniff: () => 0,
-  createDecoder: () => {
-    throw new Error('dat decoder not written yet');
-  },
+  description: 'Prophesee DAT: % header, type/size bytes, 8-byte little-endian CD or trigger records',
+  extensions: ['.dat'],
+  sniff: sniffDat,
+  createDecoder: (options?: DecoderOptions) => new DatDecoder(options),
 };

@@ -1,0 +1,34 @@
+/**
+ * Decode a whole file chunk by chunk (detecting its format unless given), handing every result to
+ * a callback, with a progress line on a terminal. Shared by `inspect` and `convert`.
+ */
+import { readChunksSync, readHeadSync } from '../../adapters/file-chunks.js';
+import { createDecoder, detectFormat } from '../formats/registry.js';
+import type { DecodeResult, DecoderOptions, StreamDecoder } from '../formats/types.js';
+import { Progress } from './progress.js';
+
+export function resolveFormat(path: string, format: string | undefined): string {
+  if (format && format !== 'auto') return format;
+  return detectFormat(readHeadSync(path), path).format;
+}
+
+export function decodeFile(
+  path: string,
+  format: string | undefined,
+  onResult: (r: DecodeResult, decoder: StreamDecoder) => void,
+  options: DecoderOptions & { progress?: boolean } = {},
+): StreamDecoder {
+  const decoder = createDecoder(resolveFormat(path, format), { ...options, uri: path });
+  const progress = new Progress(`decoding ${path}`, options.progress === true);
+  let events = 0;
+  for (const chunk of readChunksSync(path)) {
+    const r = decoder.push(chunk.bytes);
+    for (const p of r.events) events += p.length;
+    onResult(r, decoder);
+    progress.update(chunk.offset + chunk.bytes.length, chunk.fileSize, `${events} events`);
+    if (decoder.failed) break;
+  }
+  onResult(decoder.end(), decoder);
+  progress.done();
+  return decoder;
+}
