@@ -26,13 +26,13 @@ import { slicePacket, type EventPacket, type Geometry } from '../src/events/pack
 import { sideCount, type FrameRecord, type ImuBatch, type MonitorBatch, type SideBatch, type SideKind, type TriggerBatch } from '../src/events/side.js';
 import { createDecoder, detectFormat } from '../src/formats/registry.js';
 import { DecodeError, type DecodeResult, type DecoderOptions } from '../src/formats/types.js';
+import { ProgressLine } from '../src/runtime/progress-line.js';
+import { ReplayClock, Sleeper } from './pacing.js';
 
 const DEFAULT_CHUNK_SIZE = 1 << 20;
 const HEAD_BYTES = 65536;
 /** Keep at most this many errors in `stats.errors` (a corrupt file replayed in a loop would grow forever). */
 const MAX_KEPT_ERRORS = 1000;
-const PROGRESS_DELAY_MS = 1000;
-const PROGRESS_INTERVAL_MS = 200;
 
 export type Pace = 'fast' | { readonly speed: number };
 
@@ -209,7 +209,7 @@ class FileReading {
       if (!(pace.speed > 0)) throw new RangeError(`fromFile: pace.speed must be > 0, got ${pace.speed}`);
       this.clock = new ReplayClock(pace.speed);
     }
-    this.progress = new ProgressLine(path, options.progress ?? Boolean(process.stderr.isTTY));
+    this.progress = new ProgressLine(path, { show: options.progress });
     this.onError = options.onError ?? ((e) => process.stderr.write(`${path}: ${e.format} decode error at byte offset ${e.offset}: ${e.detail}\n`));
   }
 
@@ -280,7 +280,7 @@ class FileReading {
         const result = decoder.push(buffer.subarray(0, bytesRead));
         stats.geometry = decoder.geometry;
         await this.deliver(result);
-        this.progress.update(stats, this.position);
+        this.updateProgress();
         options.onProgress?.(this.progressOf());
         if (this.cancelled || this.fatal) return;
         if (decoder.failed) {
@@ -337,7 +337,7 @@ class FileReading {
         this.stats.events += slice.length;
         this.stats.packets++;
         this.subscriber.next(slice);
-        if (this.clock) this.progress.update(this.stats, this.position);
+        if (this.clock) this.updateProgress();
         i = end;
       }
     }
@@ -366,9 +366,15 @@ class FileReading {
     this.latestTime = latest;
   }
 
+  private updateProgress(): void {
+    const s = this.stats;
+    const pass = s.passes > 1 ? `pass ${s.passes}, ` : '';
+    this.progress.update(this.position, s.fileSize, `${pass}${s.events} events, ${(s.events / 1e6 / Math.max(this.progress.elapsedS, 1e-9)).toFixed(2)} Mev/s`);
+  }
+
   private progressOf(): FileProgress {
     const s = this.stats;
-    return { path: s.path, pass: s.passes, bytesRead: this.position, fileSize: s.fileSize, events: s.events, rate: this.progress.rate(s.events) };
+    return { path: s.path, pass: s.passes, bytesRead: this.position, fileSize: s.fileSize, events: s.events, rate: s.events / Math.max(this.progress.elapsedS, 1e-9) };
   }
 }
 
@@ -397,99 +403,3 @@ function shiftSide(b: SideBatch, dt: number): SideBatch {
   return { ...b, t };
 }
 
-/**
- * Maps event time to wall time for real-time replay at `speed`: the first event asked about is due now,
- * an event dt µs later is due dt / speed µs later.
- */
-export class ReplayClock {
-  private originWall = NaN;
-  private originEvent = 0;
-
-  constructor(
-    readonly speed: number,
-    /** Wall-time resolution of the replay. */
-    readonly granularityMs = 1,
-  ) {}
-
-  /** Event time (µs) covered by one wall-clock step: the width of the slices a paced source emits. */
-  get windowUs(): number {
-    return this.granularityMs * 1000 * this.speed;
-  }
-
-  /** Make event time `t` due now, unless the clock runs already. */
-  start(t: number): void {
-    if (!Number.isNaN(this.originWall)) return;
-    this.originWall = performance.now();
-    this.originEvent = t;
-  }
-
-  /** Milliseconds until event time `t` (µs) is due; ≤ 0 when it is. Starts the clock at `t` if needed. */
-  delayMs(t: number): number {
-    this.start(t);
-    return this.originWall + (t - this.originEvent) / (1000 * this.speed) - performance.now();
-  }
-}
-
-/** Cancellable timer sleeps: `cancel()` resolves a pending sleep at once. */
-export class Sleeper {
-  private timer: NodeJS.Timeout | undefined;
-  private wake: (() => void) | undefined;
-
-  sleep(ms: number): Promise<void> {
-    if (!(ms > 0)) return Promise.resolve();
-    return new Promise((resolve) => {
-      this.wake = resolve;
-      this.timer = setTimeout(() => {
-        this.timer = undefined;
-        this.wake = undefined;
-        resolve();
-      }, ms);
-    });
-  }
-
-  cancel(): void {
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = undefined;
-    const wake = this.wake;
-    this.wake = undefined;
-    wake?.();
-  }
-}
-
-/** One self-overwriting stderr line: bytes read / total, events, rate. Shown only after 1 s, redrawn every 200 ms. */
-class ProgressLine {
-  private readonly started = performance.now();
-  private lastDraw = 0;
-  private shown = false;
-
-  constructor(
-    private readonly path: string,
-    private readonly enabled: boolean,
-  ) {}
-
-  rate(events: number): number {
-    const s = (performance.now() - this.started) / 1000;
-    return s > 0 ? events / s : 0;
-  }
-
-  update(stats: FileSourceStats, position: number): void {
-    if (!this.enabled) return;
-    const now = performance.now();
-    if (now - this.started < PROGRESS_DELAY_MS || now - this.lastDraw < PROGRESS_INTERVAL_MS) return;
-    this.lastDraw = now;
-    const pct = stats.fileSize > 0 ? ((100 * position) / stats.fileSize).toFixed(1) : '?';
-    const pass = stats.passes > 1 ? ` pass ${stats.passes}` : '';
-    const mev = (this.rate(stats.events) / 1e6).toFixed(2);
-    process.stderr.write(`\r${this.path}${pass}: ${pct}% (${mib(position)} / ${mib(stats.fileSize)} MiB), ${stats.events} events, ${mev} Mev/s\x1b[K`);
-    this.shown = true;
-  }
-
-  finish(): void {
-    if (this.shown) process.stderr.write('\r\x1b[K');
-    this.shown = false;
-  }
-}
-
-function mib(bytes: number): string {
-  return (bytes / 1048576).toFixed(1);
-}

@@ -15,7 +15,8 @@ import { isIPv6 } from 'node:net';
 import { isObservable, type Observable } from 'rxjs';
 import { slicePacket, type EventPacket } from '../src/events/packet.js';
 import { SpifEncoder, type SpifEncoderOptions, type SpifEncoderStats } from '../src/formats/spif.js';
-import { ReplayClock, Sleeper, type Pace } from './file-source.js';
+import type { Pace } from './file-source.js';
+import { ReplayClock, Sleeper } from './pacing.js';
 
 export interface UdpSenderOptions extends SpifEncoderOptions {
   readonly port: number;

@@ -22,4 +22,5 @@ if [ ! -d ../shared/data ] && [ -z "${SPIKEFLOW_SHARED_DATA:-}" ]; then
 fi
 
 npm ci --no-audit --no-fund
+npm run typecheck
 npm test

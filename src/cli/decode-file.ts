@@ -5,7 +5,7 @@
 import { readChunksSync, readHeadSync } from '../../adapters/file-chunks.js';
 import { createDecoder, detectFormat } from '../formats/registry.js';
 import type { DecodeResult, DecoderOptions, StreamDecoder } from '../formats/types.js';
-import { Progress } from './progress.js';
+import { ProgressLine } from '../runtime/progress-line.js';
 
 export function resolveFormat(path: string, format: string | undefined): string {
   if (format && format !== 'auto') return format;
@@ -19,16 +19,16 @@ export function decodeFile(
   options: DecoderOptions & { progress?: boolean } = {},
 ): StreamDecoder {
   const decoder = createDecoder(resolveFormat(path, format), { ...options, uri: path });
-  const progress = new Progress(`decoding ${path}`, options.progress === true);
+  const progress = new ProgressLine(`decoding ${path}`, { show: options.progress === true ? true : undefined });
   let events = 0;
   for (const chunk of readChunksSync(path)) {
     const r = decoder.push(chunk.bytes);
     for (const p of r.events) events += p.length;
     onResult(r, decoder);
-    progress.update(chunk.offset + chunk.bytes.length, chunk.fileSize, `${events} events`);
+    progress.update(chunk.offset + chunk.bytes.length, chunk.fileSize, `${events} events, ${(events / 1e6 / progress.elapsedS).toFixed(2)} Mev/s`);
     if (decoder.failed) break;
   }
   onResult(decoder.end(), decoder);
-  progress.done();
+  progress.finish();
   return decoder;
 }

@@ -1,0 +1,60 @@
+/** Pacing for replays: event time mapped to wall time at a speed factor, and cancellable sleeps. */
+
+/**
+ * Maps event time to wall time for real-time replay at `speed`: the first event asked about is due now,
+ * an event dt µs later is due dt / speed µs later.
+ */
+export class ReplayClock {
+  private originWall = NaN;
+  private originEvent = 0;
+
+  constructor(
+    readonly speed: number,
+    /** Wall-time resolution of the replay. */
+    readonly granularityMs = 1,
+  ) {}
+
+  /** Event time (µs) covered by one wall-clock step: the width of the slices a paced source emits. */
+  get windowUs(): number {
+    return this.granularityMs * 1000 * this.speed;
+  }
+
+  /** Make event time `t` due now, unless the clock runs already. */
+  start(t: number): void {
+    if (!Number.isNaN(this.originWall)) return;
+    this.originWall = performance.now();
+    this.originEvent = t;
+  }
+
+  /** Milliseconds until event time `t` (µs) is due; ≤ 0 when it is. Starts the clock at `t` if needed. */
+  delayMs(t: number): number {
+    this.start(t);
+    return this.originWall + (t - this.originEvent) / (1000 * this.speed) - performance.now();
+  }
+}
+
+/** Cancellable timer sleeps: `cancel()` resolves a pending sleep at once. */
+export class Sleeper {
+  private timer: NodeJS.Timeout | undefined;
+  private wake: (() => void) | undefined;
+
+  sleep(ms: number): Promise<void> {
+    if (!(ms > 0)) return Promise.resolve();
+    return new Promise((resolve) => {
+      this.wake = resolve;
+      this.timer = setTimeout(() => {
+        this.timer = undefined;
+        this.wake = undefined;
+        resolve();
+      }, ms);
+    });
+  }
+
+  cancel(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    const wake = this.wake;
+    this.wake = undefined;
+    wake?.();
+  }
+}
