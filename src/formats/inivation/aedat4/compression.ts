@@ -6,7 +6,7 @@
  *       DV writes 64 KiB *linked* blocks: a block may copy from the previous ones, so all blocks are
  *       decoded into one contiguous output. The frame is walked and checked here (header checksum,
  *       block sizes inside the payload, end mark exactly at the payload end, output bound per
- *       block); the blocks themselves are decoded by `lz4js`.
+ *       block); the blocks themselves are decoded by our bounds-checked `lz4-block.ts`.
  *   ZSTD (ZSTD, ZSTD_HIGH): decoded by `fzstd`.
  *
  * Writing supports NONE and LZ4 (lz4js); ZSTD only through a caller-supplied compressor, since
@@ -15,6 +15,7 @@
 
 import lz4js from 'lz4js';
 import xxh32 from 'lz4js/xxh32.js';
+import { lz4DecodeBlock } from '../../lz4-block.js';
 import { decompress as zstdDecompress } from 'fzstd';
 import { Compression, COMPRESSION_NAMES } from './schema.js';
 
@@ -85,7 +86,11 @@ export function lz4DecompressFrame(src: Uint8Array): Uint8Array {
       dst.set(src.subarray(s, s + size), d);
       d += size;
     } else {
-      d = lz4js.decompressBlock(src, dst, s, size, d);
+      try {
+        d = lz4DecodeBlock(src, s, size, dst, d);
+      } catch (e) {
+        fail((e as Error).message);
+      }
     }
     if (d - before > blockMax || d > bound) fail('block decodes to more bytes than allowed (corrupt block)');
     s += size + (blockChecksum ? 4 : 0);

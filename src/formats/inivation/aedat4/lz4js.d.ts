@@ -7,7 +7,8 @@ declare module 'lz4js' {
     /** Compress `src` into one LZ4 frame (version 1, 4 MiB blocks, no checksums). */
     compress(src: Uint8Array, maxSize?: number): Uint8Array;
     /** Decode one LZ4 block src[sIndex, sIndex+sLength) into dst at dIndex; returns the new dIndex. No bounds checks. */
-    decompressBlock(src: Uint8Array, dst: Uint8Array, sIndex: number, sLength: number, dIndex: number): number;
+    compressBound(n: number): number;
+    compressBlock(src: Uint8Array, dst: Uint8Array, sIndex: number, sLength: number, hashTable: Uint32Array): number;
   }
   const lz4js: Lz4js;
   export default lz4js;
