@@ -27,8 +27,8 @@ export class PacketBuilder {
   constructor(
     public geometry: Geometry,
     public source: SourceInfo,
-    /** Maximum events per emitted packet; also the buffer capacity. */
-    readonly pool: PacketPool = new PacketPool(65536),
+    /** Maximum events per emitted packet; also the buffer capacity. Default: one pool shared process-wide. */
+    readonly pool: PacketPool = sharedPool(),
   ) {
     this.adopt(pool.acquire());
   }
@@ -86,10 +86,31 @@ export class PacketBuilder {
     return this.full.splice(0, this.full.length);
   }
 
+  /**
+   * End of stream: the remaining packets, and the builder lets go of its buffer so the pool can
+   * recycle it once those packets are released. The builder must not be written to afterwards.
+   */
+  finish(): EventPacket[] {
+    const out = this.take();
+    this.pool.drop(this.x);
+    this.x = this.y = new Uint16Array(0);
+    this.t = new Float64Array(0);
+    this.p = new Uint8Array(0);
+    this.n = this.start = 0;
+    return out;
+  }
+
   /** Events written and not yet taken. */
   get pending(): number {
     let k = this.n - this.start;
     for (const f of this.full) k += f.length;
     return k;
   }
+}
+
+let shared: PacketPool | undefined;
+
+/** The pool builders use when none is given: 65,536-event buffers, shared by all decoders. */
+export function sharedPool(): PacketPool {
+  return (shared ??= new PacketPool(65536, 32));
 }

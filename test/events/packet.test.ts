@@ -80,3 +80,16 @@ test('PacketBuilder seals full buffers into packets and keeps every event in ord
   assert.ok(packetsEqual(got, packetFromArrays({ x: [1, 2], y: [1, 2], t: [1, 2], p: [1, 0] })));
   assert.deepEqual([...out[2]!.x], [8, 9], 'earlier packets are not overwritten by later writes');
 });
+
+test('PacketBuilder.finish lets the pool recycle its buffer: a steady stream of decodes allocates once', () => {
+  const pool = new PacketPool(16);
+  for (let run = 0; run < 50; run++) {
+    const b = new PacketBuilder(G, S, pool);
+    for (let i = 0; i < 10; i++) b.push(i, i, i, 1);
+    const out = b.finish();
+    assert.equal(concatPackets(out).length, 10);
+    for (const p of out) pool.release(p);
+  }
+  assert.equal(pool.allocated, 1);
+  assert.equal(pool.reused, 49);
+});
