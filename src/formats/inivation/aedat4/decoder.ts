@@ -18,7 +18,6 @@
 
 import { PacketBuilder } from '../../../events/builder.js';
 import { UNKNOWN_GEOMETRY, type EventPacket, type Geometry, type SourceInfo } from '../../../events/packet.js';
-import { PacketPool } from '../../../events/pool.js';
 import { SideCollector } from '../../../events/side.js';
 import { DecodeError, type DecodeResult, type DecoderOptions, type StreamDecoder } from '../../types.js';
 import { compressionName, decompressPayload } from './compression.js';
@@ -121,8 +120,7 @@ export class Aedat4Decoder implements StreamDecoder {
   private errors: DecodeError[] = [];
 
   constructor(private readonly options: DecoderOptions = {}) {
-    const pool = options.pool ?? new PacketPool(65536);
-    this.builder = new PacketBuilder(UNKNOWN_GEOMETRY, { format: FORMAT, uri: options.uri }, pool);
+    this.builder = new PacketBuilder(UNKNOWN_GEOMETRY, { format: FORMAT, uri: options.uri }, options.pool);
   }
 
   push(chunk: Uint8Array): DecodeResult {
@@ -134,12 +132,12 @@ export class Aedat4Decoder implements StreamDecoder {
 
   end(): DecodeResult {
     if (!this.failed) this.finish();
-    return this.result();
+    return this.result(true);
   }
 
-  private result(): DecodeResult {
+  private result(last = false): DecodeResult {
     const events = this.out;
-    for (const p of this.builder.take()) events.push(p);
+    for (const p of last ? this.builder.finish() : this.builder.take()) events.push(p);
     this.out = [];
     const errors = this.errors;
     this.errors = [];
