@@ -11,8 +11,9 @@
  *    offset in [0, length]; a fatal error leaves the decoder `failed` and silent; packets are well
  *    formed (p ∈ {0,1}, finite t); the output is the same for one whole push and a random chunking;
  *    the events before the first damaged byte are kept (see Oracle); for a pure truncation the events
- *    are a prefix of the full decode, equal to those of the cut at the last clean boundary, and an
- *    error is reported when the cut is not on a boundary; each case finishes within a time budget.
+ *    are a prefix of the full decode, equal to those of the cut at the last clean boundary, an error
+ *    is reported when the cut is not on a boundary, and none when it is on a record boundary of a
+ *    fixed-record body; each case finishes within a time budget.
  *  - Oracle: the undamaged file decoded once with chunk boundaries at every case's first damaged
  *    offset c. The events it has emitted after c bytes depend on bytes [0, c) only, and chunking
  *    invariance makes them the first events of ANY decode of a stream sharing those bytes. So a
@@ -103,6 +104,16 @@ export class CutStructure {
       } else hi = mid - 1;
     }
     return best;
+  }
+
+  /**
+   * A cut at k is a clean end of stream: a record/word boundary inside the fixed-size-record body,
+   * after at least one record (a header alone may rightly be reported as unfinished: AEDAT 2 and
+   * old RAW headers have no end marker). (Header line ends and container packet ends are boundaries too, but a decoder may rightly
+   * report a header or a data table that never came.)
+   */
+  cleanEnd(k: number): boolean {
+    return this.recordBytes > 0 && k > this.recordsFrom && k < this.opaqueFrom && (k - this.recordsFrom) % this.recordBytes === 0;
   }
 
   /** A cut at k must be reported unless k is a clean boundary or lies in the untracked region. */
@@ -464,41 +475,45 @@ export interface DecodeRun {
 const f64 = new Float64Array(1);
 const f64Words = new Uint32Array(f64.buffer);
 
-/** FNV-1a over x, y, the bits of t, and p: equal hashes ⇔ (practically) equal events. */
+/**
+ * FNV-1a over x, y, the bits of t, and p (equal hashes ⇔ practically equal events), checking each
+ * event on the way (one pass over the columns): p must be 0 or 1 and t finite.
+ */
 class EventHash {
   private h = 0x811c9dc5;
-  private mix(v: number): void {
-    this.h = Math.imul(this.h ^ v, 0x01000193) >>> 0;
-  }
-  add(pk: EventPacket): void {
+  /** Adds the packet; returns the index of its first malformed event, or -1. */
+  add(pk: EventPacket): number {
+    const { x, y, t, p } = pk;
+    let h = this.h;
+    let bad = -1;
     for (let i = 0; i < pk.length; i++) {
-      f64[0] = pk.t[i]!;
-      this.mix(pk.x[i]! | (pk.y[i]! << 16));
-      this.mix(f64Words[0]!);
-      this.mix(f64Words[1]!);
-      this.mix(pk.p[i]!);
+      const ti = t[i]!;
+      const pi = p[i]!;
+      if ((pi > 1 || ti - ti !== 0) && bad < 0) bad = i;
+      f64[0] = ti;
+      h = Math.imul(h ^ (x[i]! | (y[i]! << 16)), 0x01000193);
+      h = Math.imul(h ^ f64Words[0]!, 0x01000193);
+      h = Math.imul(h ^ f64Words[1]!, 0x01000193);
+      h = Math.imul(h ^ pi, 0x01000193);
     }
+    this.h = h >>> 0;
+    return bad;
   }
   get value(): string {
     return this.h.toString(16).padStart(8, '0');
   }
 }
 
-function checkPacket(pk: EventPacket, format: string, problems: string[]): void {
+/** Adds a well-formed packet to the hash; reports a malformed one. */
+function checkPacket(pk: EventPacket, format: string, hash: EventHash, problems: string[]): void {
   const n = pk.length;
   if (pk.x.length !== n || pk.y.length !== n || pk.t.length !== n || pk.p.length !== n) {
     problems.push(`packet arrays differ in length (length ${n}: x ${pk.x.length}, y ${pk.y.length}, t ${pk.t.length}, p ${pk.p.length})`);
     return;
   }
   if (pk.source?.format !== format) problems.push(`packet source.format is '${pk.source?.format}', not '${format}'`);
-  for (let i = 0; i < n; i++) {
-    const p = pk.p[i]!;
-    const t = pk.t[i]!;
-    if (p > 1 || !Number.isFinite(t)) {
-      problems.push(`malformed event in a packet: p=${p}, t=${t} (index ${i} of ${n})`);
-      return;
-    }
-  }
+  const bad = hash.add(pk);
+  if (bad >= 0) problems.push(`malformed event in a packet: p=${pk.p[bad]}, t=${pk.t[bad]} (index ${bad} of ${n})`);
 }
 
 /** Feed `bytes` to a fresh decoder in `sizes` chunks (whole when empty); check the contract as it goes. */
@@ -519,8 +534,7 @@ export function watchedDecode(desc: FormatDescriptor, options: DecoderOptions, b
     }
     if (fatalSeen && (r.events.some((p) => p.length > 0) || r.errors.length > 0)) problems.push(`${where} produced output after a fatal error`);
     for (const pk of r.events) {
-      checkPacket(pk, desc.name, problems);
-      hash.add(pk);
+      checkPacket(pk, desc.name, hash, problems);
       count += pk.length;
       if (pk.length > 0) packets.push(pk);
     }
@@ -695,6 +709,11 @@ function checkTruncation(ctx: CaseContext, k: number, bytes: Uint8Array, run: De
   const bad = prefixMismatch(run.packets, oracle.full, run.count);
   if (run.count > oracle.full.length || bad >= 0) {
     out.push(`truncation at ${k} is not a prefix of the full decode (${run.count} events, first differing index ${bad})`);
+  }
+  if (structure.cleanEnd(k)) {
+    const extra = run.errors.filter((e) => !oracle.cleanErrors.some((c) => c.offset === e.offset));
+    if (extra.length > 0) out.push(`a cut at ${k}, on a record boundary, must end cleanly, but it reports: ${extra.map((e) => `${e.offset}: ${e.detail}`).join('; ')}`);
+    return;
   }
   if (!structure.mustReport(k)) return;
   const floor = structure.floor(k);

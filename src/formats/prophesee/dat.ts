@@ -20,52 +20,19 @@
 import { PacketBuilder } from '../../events/builder.js';
 import { UNKNOWN_GEOMETRY, type Geometry, type SourceInfo } from '../../events/packet.js';
 import { SideCollector } from '../../events/side.js';
-import { RecordCarry, ascii, u32View } from '../bytes.js';
+import { RecordCarry, u32View } from '../bytes.js';
+import { decodeResult } from '../decode-result.js';
+import { FaultRuns } from '../fault-runs.js';
+import { HeaderLineScanner, headerEnd } from '../text-header.js';
 import { DecodeError, NO_RESULT, type DecodeResult, type DecoderOptions, type FormatDescriptor, type StreamDecoder } from '../types.js';
+import { unwrapBase } from '../wrap32.js';
 
 const FORMAT = 'dat';
 const RECORD_BYTES = 8;
 const TYPE_EVENT2D = 0x00;
 const TYPE_EVENT_CD = 0x0c;
 const TYPE_EXT_TRIGGER = 0x0e;
-const WRAP = 4294967296;
-const HALF_WRAP = 2147483648;
 const PERCENT = 0x25;
-const NEWLINE = 0x0a;
-
-/** Coalesces consecutive bad records into one DecodeError, so the errors do not depend on chunking. */
-class BadRecordRuns {
-  private start = 0;
-  private count = 0;
-  private next = -1;
-  private why = '';
-
-  constructor(private readonly recordSize: number) {}
-
-  note(offset: number, why: string, out: DecodeError[]): void {
-    if (this.count > 0 && offset === this.next && why === this.why) {
-      this.count++;
-      this.next += this.recordSize;
-      return;
-    }
-    this.flush(out);
-    this.start = offset;
-    this.count = 1;
-    this.next = offset + this.recordSize;
-    this.why = why;
-  }
-
-  /** Report the pending run unless it may still continue at `frontier` (the next byte to decode). */
-  settle(frontier: number, out: DecodeError[]): void {
-    if (this.count > 0 && this.next !== frontier) this.flush(out);
-  }
-
-  flush(out: DecodeError[]): void {
-    if (this.count === 0) return;
-    out.push(new DecodeError(FORMAT, this.start, `${this.count} record(s) skipped: ${this.why}`));
-    this.count = 0;
-  }
-}
 
 function geometryFromHeader(h: Record<string, string>): Geometry {
   const w = Number(h['Width'] ?? h['width']);
@@ -76,9 +43,12 @@ function geometryFromHeader(h: Record<string, string>): Geometry {
   return UNKNOWN_GEOMETRY;
 }
 
-/** `% key value` → [key, value]; the N-CARS "Data file containing …" line keeps its long key. */
+/**
+ * `% key value` (a header line as HeaderLineScanner hands it over, line ending removed) → [key, value];
+ * the N-CARS "Data file containing …" line keeps its long key.
+ */
 function parseHeaderLine(line: string): [string, string] {
-  const body = line.replace(/^%\s?/, '').replace(/\r$/, '');
+  const body = line.replace(/^%\s?/, '');
   const long = /^(Data file containing)\s*(.*)$/.exec(body);
   if (long) return [long[1]!, long[2]!];
   const sp = body.indexOf(' ');
@@ -95,14 +65,17 @@ class DatDecoder implements StreamDecoder {
   eventType = -1;
 
   private phase: 'header' | 'typeSize' | 'body' | 'done' = 'header';
-  private atLineStart = true;
-  private line: number[] = [];
+  /**
+   * Header lines start with '%'. Only '%' is tested (not '% '), which is safe here because the byte
+   * after the header is the event type (0, 12 or 14), never 0x25.
+   */
+  private readonly headerScanner = new HeaderLineScanner(PERCENT, (line) => this.headerLine(line));
   private typeSize: number[] = [];
   private bodyStart = 0;
   private readonly carry = new RecordCarry(RECORD_BYTES);
   private readonly builder: PacketBuilder;
   private readonly sideData = new SideCollector();
-  private readonly bad = new BadRecordRuns(RECORD_BYTES);
+  private readonly bad = new FaultRuns(FORMAT, RECORD_BYTES);
   /** Multiple of 2^32 added to the raw timestamps (wraps so far). */
   private timeBase = 0;
   private lastTs = 0;
@@ -147,36 +120,19 @@ class DatDecoder implements StreamDecoder {
   }
 
   private result(errors: DecodeError[]): DecodeResult {
-    const events = this.builder.take();
-    const side = this.sideData.take();
-    if (events.length === 0 && side.length === 0 && errors.length === 0) return NO_RESULT;
-    return { events, side, errors };
+    return decodeResult(this.builder.take(), this.sideData.take(), errors);
   }
 
-  /**
-   * Header lines start with '%'. Only '%' is tested (not '% '), which is safe here because the byte
-   * after the header is the event type (0, 12 or 14), never 0x25.
-   */
   private readHeader(chunk: Uint8Array, chunkStart: number): number {
-    for (let i = 0; i < chunk.length; i++) {
-      const c = chunk[i]!;
-      if (this.atLineStart) {
-        if (c !== PERCENT) {
-          this.finishHeader(chunkStart + i);
-          return i;
-        }
-        this.atLineStart = false;
-      }
-      if (c === NEWLINE) {
-        const [key, value] = parseHeaderLine(ascii(Uint8Array.from(this.line)));
-        if (key) this.header[key] = value;
-        this.line = [];
-        this.atLineStart = true;
-      } else {
-        this.line.push(c);
-      }
-    }
-    return chunk.length;
+    const body = this.headerScanner.scan(chunk);
+    if (body < 0) return chunk.length;
+    this.finishHeader(chunkStart + body);
+    return body;
+  }
+
+  private headerLine(line: string): void {
+    const [key, value] = parseHeaderLine(line);
+    if (key) this.header[key] = value;
   }
 
   private finishHeader(offset: number): void {
@@ -239,9 +195,7 @@ class DatDecoder implements StreamDecoder {
           continue;
         }
         const ts = words[j]!;
-        if (ts < last) {
-          if (last - ts > HALF_WRAP) base += WRAP;
-        }
+        base = unwrapBase(base, last, ts);
         last = ts;
         X[o] = d & 0x3fff;
         Y[o] = (d >>> 14) & 0x3fff;
@@ -263,7 +217,7 @@ class DatDecoder implements StreamDecoder {
     for (let i = 0; i < n; i++) {
       const ts = words[2 * i]!;
       const d = words[2 * i + 1]!;
-      if (ts < last && last - ts > HALF_WRAP) base += WRAP;
+      base = unwrapBase(base, last, ts);
       last = ts;
       this.sideData.trigger(base + ts, d >>> 26, d & 0xf ? 1 : 0);
     }
@@ -275,16 +229,14 @@ class DatDecoder implements StreamDecoder {
 /** 1 for a header naming a data file; 0.5 for a bare '%' header followed by a valid type/size pair. */
 function sniffDat(head: Uint8Array): number {
   if (head.length < 2 || head[0] !== PERCENT) return 0;
-  let o = 0;
   let named = false;
-  while (o < head.length && head[o] === PERCENT) {
-    const nl = head.indexOf(NEWLINE, o);
-    if (nl < 0) return 0;
-    const [key] = parseHeaderLine(ascii(head.subarray(o, nl)));
-    if (key === 'evt' || key === 'format') return 0; // a RAW (EVT) header, not DAT
+  let rawHeader = false;
+  const o = headerEnd(head, PERCENT, (line) => {
+    const [key] = parseHeaderLine(line);
+    if (key === 'evt' || key === 'format') rawHeader = true; // a RAW (EVT) header, not DAT
     if (key === 'Data file containing') named = true;
-    o = nl + 1;
-  }
+  });
+  if (o < 0 || rawHeader) return 0;
   if (o + 2 > head.length) return named ? 1 : 0;
   const type = head[o]!;
   const size = head[o + 1]!;
