@@ -96,6 +96,7 @@ export function lz4DecompressFrame(src: Uint8Array): Uint8Array {
     s += size + (blockChecksum ? 4 : 0);
   }
   if (contentSize >= 0 && d !== contentSize) fail(`decoded ${d} bytes, header says ${contentSize}`);
+  if (contentChecksum && xxh32.hash(0, dst, 0, d) >>> 0 !== u32(src, src.length - 4)) fail('content checksum mismatch (corrupt data)');
   return d === bound ? dst : dst.subarray(0, d);
 }
 
