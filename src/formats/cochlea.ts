@@ -24,14 +24,19 @@
 
 import { PacketBuilder } from '../events/builder.js';
 import type { Geometry, SourceInfo } from '../events/packet.js';
-import { RecordCarry, ascii } from './bytes.js';
+import { RecordCarry } from './bytes.js';
+import { u16be, u32be } from './big-endian.js';
+import { decodeResult } from './decode-result.js';
+import { FaultRuns } from './fault-runs.js';
+import { recordsToSniff } from './record-sniff.js';
+import { HeaderLineScanner, headerEnd } from './text-header.js';
 import { DecodeError, NO_RESULT, type DecodeResult, type DecoderOptions, type FormatDescriptor, type StreamDecoder } from './types.js';
+import { unwrapBase } from './wrap32.js';
 
 const FORMAT = 'cochlea';
 const HASH = 0x23;
-const NEWLINE = 0x0a;
-const WRAP = 4294967296;
-const HALF_WRAP = 2147483648;
+/** Header lines are kept up to this length (only short `# key: value` lines matter). */
+const MAX_HEADER_LINE_BYTES = 1024;
 
 export interface CochleaOptions extends DecoderOptions {
   /** 2 (default) or 4. */
@@ -61,40 +66,6 @@ export function tickFraction(tickUs: number): { num: number; den: number } {
   return { num, den };
 }
 
-/** Coalesces consecutive bad records into one DecodeError, so the errors do not depend on chunking. */
-class BadRecordRuns {
-  private start = 0;
-  private count = 0;
-  private next = -1;
-  private why = '';
-
-  constructor(private readonly recordSize: number) {}
-
-  note(offset: number, why: string, out: DecodeError[]): void {
-    if (this.count > 0 && offset === this.next && why === this.why) {
-      this.count++;
-      this.next += this.recordSize;
-      return;
-    }
-    this.flush(out);
-    this.start = offset;
-    this.count = 1;
-    this.next = offset + this.recordSize;
-    this.why = why;
-  }
-
-  /** Report the pending run unless it may still continue at `frontier` (the next byte to decode). */
-  settle(frontier: number, out: DecodeError[]): void {
-    if (this.count > 0 && this.next !== frontier) this.flush(out);
-  }
-
-  flush(out: DecodeError[]): void {
-    if (this.count === 0) return;
-    out.push(new DecodeError(FORMAT, this.start, `${this.count} record(s) skipped: ${this.why}`));
-    this.count = 0;
-  }
-}
-
 class CochleaDecoder implements StreamDecoder {
   readonly format = 'cochlea' as const;
   readonly geometry: Geometry;
@@ -111,11 +82,10 @@ class CochleaDecoder implements StreamDecoder {
   private readonly addressCount: number;
   private readonly carry: RecordCarry;
   private readonly builder: PacketBuilder;
-  private readonly bad: BadRecordRuns;
+  private readonly bad: FaultRuns;
   private inHeader = true;
-  private atLineStart = true;
-  private line: number[] = [];
-  private headerLines = 0;
+  /** Header: lines starting with '#'; the body starts at the first line start that is not '#'. */
+  private readonly headerScanner = new HeaderLineScanner(HASH, (line) => this.headerLine(line), MAX_HEADER_LINE_BYTES);
   private bodyStart = 0;
   private wrapTicks = 0;
   private lastTicks = 0;
@@ -136,7 +106,7 @@ class CochleaDecoder implements StreamDecoder {
     this.addressCount = this.channels * ears * (this.onOff ? 2 : 1);
     this.geometry = { width: this.channels, height: ears };
     this.carry = new RecordCarry(this.recordBytes);
-    this.bad = new BadRecordRuns(this.recordBytes);
+    this.bad = new FaultRuns(FORMAT, this.recordBytes);
     const source: SourceInfo = { format: FORMAT, uri: options.uri };
     this.builder = new PacketBuilder(this.geometry, source, options.pool);
   }
@@ -173,36 +143,21 @@ class CochleaDecoder implements StreamDecoder {
   }
 
   private result(errors: DecodeError[]): DecodeResult {
-    const events = this.builder.take();
-    if (events.length === 0 && errors.length === 0) return NO_RESULT;
-    return { events, side: [], errors };
+    return decodeResult(this.builder.take(), [], errors);
   }
 
-  /** Header: lines starting with '#'; the body starts at the first line start that is not '#'. */
   private skipHeader(chunk: Uint8Array, chunkStart: number): number {
-    for (let i = 0; i < chunk.length; i++) {
-      const c = chunk[i]!;
-      if (this.atLineStart) {
-        if (c !== HASH) {
-          this.inHeader = false;
-          this.bodyStart = chunkStart + i;
-          this.header['header_lines'] = String(this.headerLines);
-          return i;
-        }
-        this.atLineStart = false;
-      }
-      if (c === NEWLINE) {
-        this.headerLines++;
-        const text = ascii(Uint8Array.from(this.line)).replace(/^#\s*/, '').replace(/\r$/, '');
-        const kv = /^([A-Za-z][\w-]*)\s*[:=]\s*(.*)$/.exec(text);
-        if (kv) this.header[kv[1]!] = kv[2]!;
-        this.line = [];
-        this.atLineStart = true;
-      } else if (this.line.length < 1024) {
-        this.line.push(c);
-      }
-    }
-    return chunk.length;
+    const body = this.headerScanner.scan(chunk);
+    if (body < 0) return chunk.length;
+    this.inHeader = false;
+    this.bodyStart = chunkStart + body;
+    this.header['header_lines'] = String(this.headerScanner.lines);
+    return body;
+  }
+
+  private headerLine(line: string): void {
+    const kv = /^([A-Za-z][\w-]*)\s*[:=]\s*(.*)$/.exec(line.replace(/^#\s*/, ''));
+    if (kv) this.header[kv[1]!] = kv[2]!;
   }
 
   private decodeRecords(bytes: Uint8Array, at: number, errors: DecodeError[]): void {
@@ -228,23 +183,13 @@ class CochleaDecoder implements StreamDecoder {
       const P = b.p;
       let o = b.n;
       for (let r = i * size, re = blockEnd * size; r < re; r += size) {
-        let a: number;
-        let q: number;
-        if (wide) {
-          a = ((bytes[r]! << 24) | (bytes[r + 1]! << 16) | (bytes[r + 2]! << 8) | bytes[r + 3]!) >>> 0;
-          q = r + 4;
-        } else {
-          a = (bytes[r]! << 8) | bytes[r + 1]!;
-          q = r + 2;
-        }
+        const a = wide ? u32be(bytes, r) : u16be(bytes, r);
         if (a >= addressCount) {
           (bad ??= []).push(r);
           continue;
         }
-        const ticks = ((bytes[q]! << 24) | (bytes[q + 1]! << 16) | (bytes[q + 2]! << 8) | bytes[q + 3]!) >>> 0;
-        if (ticks < last) {
-          if (last - ticks > HALF_WRAP) wrap += WRAP;
-        }
+        const ticks = u32be(bytes, wide ? r + 4 : r + 2);
+        wrap = unwrapBase(wrap, last, ticks);
         last = ticks;
         const stream = onOff ? a >>> 1 : a;
         X[o] = stream % channels;
@@ -270,21 +215,17 @@ class CochleaDecoder implements StreamDecoder {
  * addresses and non-decreasing timestamps over the first records.
  */
 function sniffCochlea(head: Uint8Array): number {
-  let o = 0;
-  while (o < head.length && head[o] === HASH) {
-    const nl = head.indexOf(NEWLINE, o);
-    if (nl < 0) return 0;
-    o = nl + 1;
-  }
+  const o = headerEnd(head, HASH);
+  if (o < 0) return 0;
   const body = head.subarray(o);
   const size = 6;
-  if (body.length < size * 8 || (head.length < 65536 && body.length % size !== 0)) return 0;
-  const n = Math.min(Math.floor(body.length / size), 2000);
+  const n = recordsToSniff(head, body, size);
+  if (n === 0) return 0;
   let last = -1;
   for (let i = 0; i < n; i++) {
     const r = i * size;
-    const a = (body[r]! << 8) | body[r + 1]!;
-    const t = ((body[r + 2]! << 24) | (body[r + 3]! << 16) | (body[r + 4]! << 8) | body[r + 5]!) >>> 0;
+    const a = u16be(body, r);
+    const t = u32be(body, r + 2);
     if (a >= 1024 || t < last) return 0;
     last = t;
   }

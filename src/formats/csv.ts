@@ -22,6 +22,7 @@ import { UNKNOWN_GEOMETRY } from '../events/packet.js';
 import { PacketBuilder } from '../events/builder.js';
 import { sideCount, type SideBatch } from '../events/side.js';
 import { ascii } from './bytes.js';
+import { decodeResult } from './decode-result.js';
 import {
   DecodeError,
   NO_RESULT,
@@ -172,9 +173,7 @@ class CsvDecoder implements StreamDecoder {
   }
 
   private result(errors: DecodeError[]): DecodeResult {
-    const events = this.builder.take();
-    if (events.length === 0 && errors.length === 0) return NO_RESULT;
-    return { events, side: [], errors };
+    return decodeResult(this.builder.take(), [], errors);
   }
 
   private parseLines(text: string, offset: number, errors: DecodeError[]): void {

@@ -17,6 +17,9 @@
 import { PacketBuilder } from '../events/builder.js';
 import type { Geometry, SourceInfo } from '../events/packet.js';
 import { RecordCarry } from './bytes.js';
+import { decodeResult } from './decode-result.js';
+import { FaultRuns } from './fault-runs.js';
+import { recordsToSniff } from './record-sniff.js';
 import { DecodeError, NO_RESULT, type DecodeResult, type DecoderOptions, type FormatDescriptor, type StreamDecoder } from './types.js';
 
 const FORMAT = 'nmnist';
@@ -33,40 +36,6 @@ export interface NmnistOptions extends DecoderOptions {
   readonly overflowIncrementUs?: number;
 }
 
-/** Coalesces consecutive bad records into one DecodeError, so the errors do not depend on chunking. */
-class BadRecordRuns {
-  private start = 0;
-  private count = 0;
-  private next = -1;
-  private why = '';
-
-  constructor(private readonly recordSize: number) {}
-
-  note(offset: number, why: string, out: DecodeError[]): void {
-    if (this.count > 0 && offset === this.next && why === this.why) {
-      this.count++;
-      this.next += this.recordSize;
-      return;
-    }
-    this.flush(out);
-    this.start = offset;
-    this.count = 1;
-    this.next = offset + this.recordSize;
-    this.why = why;
-  }
-
-  /** Report the pending run unless it may still continue at `frontier` (the next byte to decode). */
-  settle(frontier: number, out: DecodeError[]): void {
-    if (this.count > 0 && this.next !== frontier) this.flush(out);
-  }
-
-  flush(out: DecodeError[]): void {
-    if (this.count === 0) return;
-    out.push(new DecodeError(FORMAT, this.start, `${this.count} record(s) skipped: ${this.why}`));
-    this.count = 0;
-  }
-}
-
 class NmnistDecoder implements StreamDecoder {
   readonly format = 'nmnist' as const;
   readonly geometry: Geometry;
@@ -78,7 +47,7 @@ class NmnistDecoder implements StreamDecoder {
 
   private readonly carry = new RecordCarry(RECORD_BYTES);
   private readonly builder: PacketBuilder;
-  private readonly bad = new BadRecordRuns(RECORD_BYTES);
+  private readonly bad = new FaultRuns(FORMAT, RECORD_BYTES);
   private readonly increment: number;
   private timeOffset = 0;
   private ended = false;
@@ -114,9 +83,7 @@ class NmnistDecoder implements StreamDecoder {
   }
 
   private result(errors: DecodeError[]): DecodeResult {
-    const events = this.builder.take();
-    if (events.length === 0 && errors.length === 0) return NO_RESULT;
-    return { events, side: [], errors };
+    return decodeResult(this.builder.take(), [], errors);
   }
 
   private decodeRecords(bytes: Uint8Array, at: number, errors: DecodeError[]): void {
@@ -166,17 +133,22 @@ class NmnistDecoder implements StreamDecoder {
 }
 
 /**
- * Headerless, so at most 0.5: whole 5-byte records (when the head is the whole file), no x/y beyond
- * 255x240 besides markers, and timestamps that never decrease over the first records.
+ * Headerless, so at most 0.5. Plausible bytes are whole 5-byte records (when the head is the whole
+ * file) whose first records (up to 2000) have y below 240 besides overflow markers (y == 240),
+ * timestamps that never decrease and do advance, and both polarities: a saccade recording has ON and
+ * OFF events spread over time, while constant junk (a run of one byte value) repeats one timestamp
+ * and one polarity.
  */
 function sniffNmnist(head: Uint8Array): number {
-  const whole = head.length < 65536;
-  if (head.length < RECORD_BYTES * 8 || (whole && head.length % RECORD_BYTES !== 0)) return 0;
-  const n = Math.min(Math.floor(head.length / RECORD_BYTES), 2000);
+  const n = recordsToSniff(head, head, RECORD_BYTES);
+  if (n === 0) return 0;
+  let first = -1;
   let last = -1;
   let offset = 0;
   let maxX = 0;
   let maxY = 0;
+  let events = 0;
+  let on = 0;
   for (let i = 0; i < n; i++) {
     const r = i * RECORD_BYTES;
     const y = head[r + 1]!;
@@ -185,12 +157,17 @@ function sniffNmnist(head: Uint8Array): number {
       continue;
     }
     if (y > OVERFLOW_MARKER_Y) return 0;
-    const t = offset + (((head[r + 2]! & 0x7f) << 16) | (head[r + 3]! << 8) | head[r + 4]!);
+    const b2 = head[r + 2]!;
+    const t = offset + (((b2 & 0x7f) << 16) | (head[r + 3]! << 8) | head[r + 4]!);
     if (t < last) return 0;
+    if (first < 0) first = t;
     last = t;
+    events++;
+    on += b2 >>> 7;
     if (head[r]! > maxX) maxX = head[r]!;
     if (y > maxY) maxY = y;
   }
+  if (last <= first || on === 0 || on === events) return 0;
   // Small sensors (N-MNIST 34x34) make the guess stronger than a full ATIS frame would.
   return maxX < 64 && maxY < 64 ? 0.45 : 0.35;
 }

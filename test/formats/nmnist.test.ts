@@ -100,3 +100,22 @@ test('nmnist: records outside the geometry are reported as one run and skipped',
   // With the right geometry option nothing is lost.
   assert.equal(allEvents(decodeBuffer(bytes, 'nmnist', { geometry: { width: 240, height: 180 } })).length, REF.events);
 });
+
+test('nmnist: sniff rejects constant junk and event-less or one-polarity streams, still accepts the sample', () => {
+  for (const fill of [0xee, 0x00, 0x01]) {
+    const junk = new Uint8Array(1000).fill(fill);
+    assert.equal(nmnistFormat.sniff(junk), 0, `1000 bytes of 0x${fill.toString(16)}`);
+    assert.throws(() => detectFormat(junk, 'junk.bin'), /cannot detect the event format/);
+  }
+  // Timestamps advance but every event is ON: not a saccade recording.
+  const allOn = Uint8Array.from(Array.from({ length: 50 }, (_, i) => record(i % 34, i % 30, 1, 100 * i)).flat());
+  assert.equal(nmnistFormat.sniff(allOn), 0);
+  // Both polarities, but one timestamp throughout.
+  const frozen = Uint8Array.from(Array.from({ length: 50 }, (_, i) => record(i % 34, i % 30, i & 1, 777)).flat());
+  assert.equal(nmnistFormat.sniff(frozen), 0);
+  const mixed = Uint8Array.from(Array.from({ length: 50 }, (_, i) => record(i % 34, i % 30, i & 1, 100 * i)).flat());
+  assert.equal(nmnistFormat.sniff(mixed), 0.45);
+  const sample = readShared(FILE);
+  assert.equal(nmnistFormat.sniff(sample), 0.45);
+  assert.deepEqual(detectFormat(sample, FILE), { format: 'nmnist', confidence: 0.7, reason: 'content and extension .bin' });
+});

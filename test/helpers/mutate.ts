@@ -24,6 +24,7 @@
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { performance } from 'node:perf_hooks';
 import { concatPackets, packetFromArrays, slicePacket, type EventPacket } from '../../src/events/packet.js';
+import { PacketPool } from '../../src/events/pool.js';
 import { sideCount } from '../../src/events/side.js';
 import { FORMATS, getFormat } from '../../src/formats/registry.js';
 import { DecodeError, type DecoderOptions, type FormatDescriptor, type StreamDecoder } from '../../src/formats/types.js';
@@ -516,6 +517,14 @@ function checkPacket(pk: EventPacket, format: string, hash: EventHash, problems:
   if (bad >= 0) problems.push(`malformed event in a packet: p=${pk.p[bad]}, t=${pk.t[bad]} (index ${bad} of ${n})`);
 }
 
+/**
+ * Decoder options with a pool of its own for this one decode (unless one is given), so that buffers
+ * of packets nobody releases are garbage with the decode, whatever the process-wide pool keeps.
+ */
+function withOwnPool(options: DecoderOptions): DecoderOptions {
+  return options.pool ? { ...options } : { ...options, pool: new PacketPool(65536) };
+}
+
 /** Feed `bytes` to a fresh decoder in `sizes` chunks (whole when empty); check the contract as it goes. */
 export function watchedDecode(desc: FormatDescriptor, options: DecoderOptions, bytes: Uint8Array, sizes: readonly number[] = []): DecodeRun {
   const problems: string[] = [];
@@ -551,7 +560,7 @@ export function watchedDecode(desc: FormatDescriptor, options: DecoderOptions, b
     }
   };
   try {
-    decoder = desc.createDecoder({ ...options });
+    decoder = desc.createDecoder(withOwnPool(options));
     if (sizes.length === 0) {
       if (bytes.length > 0) take(decoder.push(bytes), 'push');
     } else {
@@ -626,7 +635,7 @@ export function buildOracle(desc: FormatDescriptor, target: FuzzTarget, points: 
   if (prev < bytes.length) sizes.push(bytes.length - prev);
   // The same watched decode, also recording the events emitted at each cut point.
   const emittedAt = new Map<number, number>([[0, 0]]);
-  const decoder = desc.createDecoder({ ...target.options });
+  const decoder = desc.createDecoder(withOwnPool(target.options));
   const packets: EventPacket[] = [];
   let o = 0;
   let count = 0;

@@ -31,13 +31,17 @@ import { PacketBuilder } from '../../events/builder.js';
 import { UNKNOWN_GEOMETRY, type Geometry, type SourceInfo } from '../../events/packet.js';
 import { SideCollector } from '../../events/side.js';
 import { RecordCarry, ascii } from '../bytes.js';
+import { u16be, u32be } from '../big-endian.js';
+import { decodeResult } from '../decode-result.js';
+import { FaultRuns } from '../fault-runs.js';
+import { HeaderLineScanner } from '../text-header.js';
 import { DecodeError, NO_RESULT, type DecodeResult, type DecoderOptions, type FormatDescriptor, type StreamDecoder } from '../types.js';
+import { unwrapBase } from '../wrap32.js';
 
 const FORMAT = 'aedat2';
 const HASH = 0x23;
-const NEWLINE = 0x0a;
-const WRAP = 4294967296;
-const HALF_WRAP = 2147483648;
+/** Header lines are kept up to this length (jAER's XML preference lines can be long; only `# Key: value` lines matter). */
+const MAX_HEADER_LINE_BYTES = 4096;
 const VERSION_2 = '#!AER-DAT2.0';
 const VERSION_1 = '#!AER-DAT1.0';
 
@@ -84,40 +88,6 @@ function resolveChip(option: Aedat2Chip, aeChip: string | undefined, version: st
   return version === '1.0' ? { chip: CHIPS.dvs128!, how: 'default for AEDAT 1.0' } : { chip: CHIPS.davis240!, how: 'default for AEDAT 2.0' };
 }
 
-/** Coalesces consecutive bad records into one DecodeError, so the errors do not depend on chunking. */
-class BadRecordRuns {
-  private start = 0;
-  private count = 0;
-  private next = -1;
-  private why = '';
-
-  constructor(private readonly recordSize: number) {}
-
-  note(offset: number, why: string, out: DecodeError[]): void {
-    if (this.count > 0 && offset === this.next && why === this.why) {
-      this.count++;
-      this.next += this.recordSize;
-      return;
-    }
-    this.flush(out);
-    this.start = offset;
-    this.count = 1;
-    this.next = offset + this.recordSize;
-    this.why = why;
-  }
-
-  /** Report the pending run unless it may still continue at `frontier` (the next byte to decode). */
-  settle(frontier: number, out: DecodeError[]): void {
-    if (this.count > 0 && this.next !== frontier) this.flush(out);
-  }
-
-  flush(out: DecodeError[]): void {
-    if (this.count === 0) return;
-    out.push(new DecodeError(FORMAT, this.start, `${this.count} record(s) skipped: ${this.why}`));
-    this.count = 0;
-  }
-}
-
 class Aedat2Decoder implements StreamDecoder {
   readonly format = 'aedat2' as const;
   geometry: Geometry = UNKNOWN_GEOMETRY;
@@ -130,15 +100,14 @@ class Aedat2Decoder implements StreamDecoder {
   private readonly chipOption: Aedat2Chip;
   private chip: ChipModel = CHIPS.davis240!;
   private inHeader = true;
-  private atLineStart = true;
-  private line: number[] = [];
-  private headerLines = 0;
+  /** Header lines start with '#'; the body starts at the first line start that is not '#'. */
+  private readonly headerScanner = new HeaderLineScanner(HASH, (line) => this.headerLine(line), MAX_HEADER_LINE_BYTES);
   private version = '1.0';
   private bodyStart = 0;
   private carry = new RecordCarry(8);
   private readonly builder: PacketBuilder;
   private readonly sideData = new SideCollector();
-  private bad = new BadRecordRuns(8);
+  private bad = new FaultRuns(FORMAT, 8);
   private timeBase = 0;
   private lastTs = 0;
   private ended = false;
@@ -189,38 +158,20 @@ class Aedat2Decoder implements StreamDecoder {
   }
 
   private result(errors: DecodeError[]): DecodeResult {
-    const events = this.builder.take();
-    const side = this.sideData.take();
-    if (events.length === 0 && side.length === 0 && errors.length === 0) return NO_RESULT;
-    return { events, side, errors };
+    return decodeResult(this.builder.take(), this.sideData.take(), errors);
   }
 
-  /** Header lines start with '#'; the body starts at the first line start that is not '#'. */
   private readHeader(chunk: Uint8Array, chunkStart: number): number {
-    for (let i = 0; i < chunk.length; i++) {
-      const c = chunk[i]!;
-      if (this.atLineStart) {
-        if (c !== HASH) {
-          this.finishHeader(chunkStart + i);
-          return i;
-        }
-        this.atLineStart = false;
-      }
-      if (c === NEWLINE) {
-        this.headerLine(ascii(Uint8Array.from(this.line)).replace(/\r$/, ''));
-        this.line = [];
-        this.atLineStart = true;
-      } else if (this.line.length < 4096) {
-        this.line.push(c);
-      }
-    }
-    return chunk.length;
+    const body = this.headerScanner.scan(chunk);
+    if (body < 0) return chunk.length;
+    this.finishHeader(chunkStart + body);
+    return body;
   }
 
   private headerLine(text: string): void {
-    this.headerLines++;
-    if (this.headerLines === 1 && text.startsWith(VERSION_2)) this.version = '2.0';
-    else if (this.headerLines === 1 && text.startsWith(VERSION_1)) this.version = '1.0';
+    const first = this.headerScanner.lines === 1;
+    if (first && text.startsWith(VERSION_2)) this.version = '2.0';
+    else if (first && text.startsWith(VERSION_1)) this.version = '1.0';
     // `# Key: value` lines (not the XML preference lines, which start with '<').
     const kv = /^#\s*([A-Za-z][\w-]*)\s*:\s*(.*)$/.exec(text);
     if (kv && this.header[kv[1]!] === undefined) this.header[kv[1]!] = kv[2]!.trim();
@@ -231,18 +182,18 @@ class Aedat2Decoder implements StreamDecoder {
     this.bodyStart = offset;
     this.recordBytes = this.version === '2.0' ? 8 : 6;
     this.carry = new RecordCarry(this.recordBytes);
-    this.bad = new BadRecordRuns(this.recordBytes);
+    this.bad = new FaultRuns(FORMAT, this.recordBytes);
     const { chip, how } = resolveChip(this.chipOption, this.header['AEChip'], this.version);
     this.chip = chip;
     this.geometry = chip.geometry;
     this.builder.geometry = chip.geometry;
     this.header['version'] = this.version;
     this.header['chip'] = `${chip.name} (${how})`;
-    this.header['header_lines'] = String(this.headerLines);
+    this.header['header_lines'] = String(this.headerScanner.lines);
   }
 
   private advanceTime(ts: number): number {
-    if (ts < this.lastTs && this.lastTs - ts > HALF_WRAP) this.timeBase += WRAP;
+    this.timeBase = unwrapBase(this.timeBase, this.lastTs, ts);
     this.lastTs = ts;
     return this.timeBase + ts;
   }
@@ -252,9 +203,8 @@ class Aedat2Decoder implements StreamDecoder {
     const wide = size === 8;
     const b = this.builder;
     for (let r = 0; r < bytes.length; r += size) {
-      const a = wide ? ((bytes[r]! << 24) | (bytes[r + 1]! << 16) | (bytes[r + 2]! << 8) | bytes[r + 3]!) >>> 0 : (bytes[r]! << 8) | bytes[r + 1]!;
-      const q = wide ? r + 4 : r + 2;
-      const t = this.advanceTime(((bytes[q]! << 24) | (bytes[q + 1]! << 16) | (bytes[q + 2]! << 8) | bytes[q + 3]!) >>> 0);
+      const a = wide ? u32be(bytes, r) : u16be(bytes, r);
+      const t = this.advanceTime(u32be(bytes, wide ? r + 4 : r + 2));
       if ((a & DVS128_SPECIAL_MASK) !== 0) {
         this.sideData.trigger(t, 0, 1);
         continue;
@@ -270,9 +220,8 @@ class Aedat2Decoder implements StreamDecoder {
     const width = this.chip.geometry.width;
     const height = this.chip.geometry.height;
     for (let r = 0; r < bytes.length; r += size) {
-      const a = wide ? ((bytes[r]! << 24) | (bytes[r + 1]! << 16) | (bytes[r + 2]! << 8) | bytes[r + 3]!) >>> 0 : (bytes[r]! << 8) | bytes[r + 1]!;
-      const q = wide ? r + 4 : r + 2;
-      const t = this.advanceTime(((bytes[q]! << 24) | (bytes[q + 1]! << 16) | (bytes[q + 2]! << 8) | bytes[q + 3]!) >>> 0);
+      const a = wide ? u32be(bytes, r) : u16be(bytes, r);
+      const t = this.advanceTime(u32be(bytes, wide ? r + 4 : r + 2));
       const isImu = ((a & DAVIS_IMU_MASK) >>> 0) === DAVIS_IMU_MASK;
       if (this.imuNext > 0 && !isImu) this.brokenImu(errors, `IMU sample cut short after ${this.imuNext} of ${IMU_WORDS} words`);
       if (isImu) {

@@ -32,12 +32,16 @@ import { PacketBuilder } from '../../events/builder.js';
 import { UNKNOWN_GEOMETRY, type Geometry, type SourceInfo } from '../../events/packet.js';
 import { SideCollector } from '../../events/side.js';
 import { ascii } from '../bytes.js';
+import { decodeResult } from '../decode-result.js';
+import { FaultRuns } from '../fault-runs.js';
+import { HeaderLineScanner } from '../text-header.js';
 import { DecodeError, NO_RESULT, type DecodeResult, type DecoderOptions, type FormatDescriptor, type StreamDecoder } from '../types.js';
 
 const FORMAT = 'aedat31';
 const HASH = 0x23;
-const NEWLINE = 0x0a;
 const END_HEADER = '#!END-HEADER';
+/** Header lines are kept up to this length. */
+const MAX_HEADER_LINE_BYTES = 65536;
 const PACKET_HEADER_BYTES = 28;
 const TS_OVERFLOW_UNIT = 2147483648; // 2^31: timestamps are non-negative int32
 /** Far above any cAER packet (even a 640x480 RGBA frame is 2.4 MB): larger means a corrupt header. */
@@ -175,8 +179,7 @@ class Aedat31Decoder implements StreamDecoder {
   skippedPackets = 0;
 
   private phase: 'header' | 'body' | 'done' = 'header';
-  private atLineStart = true;
-  private line: number[] = [];
+  private readonly headerScanner = new HeaderLineScanner(HASH, (line) => this.headerLine(line), MAX_HEADER_LINE_BYTES);
   private headerText = '';
   private readonly queue = new ByteQueue();
   /** Absolute stream offset of queue.start. */
@@ -185,6 +188,8 @@ class Aedat31Decoder implements StreamDecoder {
   private resyncing = false;
   private readonly builder: PacketBuilder;
   private readonly sideData = new SideCollector();
+  /** Polarity events outside the geometry: one error per run of consecutive ones within a packet. */
+  private readonly outside = new FaultRuns(FORMAT, FIXED_SIZES[POLARITY]!, (count, why) => `${count} polarity event(s) ${why} skipped`);
   private lastOverflow = 0;
 
   constructor(options: DecoderOptions = {}) {
@@ -221,35 +226,15 @@ class Aedat31Decoder implements StreamDecoder {
   }
 
   private result(errors: DecodeError[]): DecodeResult {
-    const events = this.builder.take();
-    const side = this.sideData.take();
-    if (events.length === 0 && side.length === 0 && errors.length === 0) return NO_RESULT;
-    return { events, side, errors };
+    return decodeResult(this.builder.take(), this.sideData.take(), errors);
   }
 
+  /** Header lines start with '#'; the header ends after `#!END-HEADER` (3.1) or at the first other line (3.0). */
   private readHeader(chunk: Uint8Array, chunkStart: number): number {
-    for (let i = 0; i < chunk.length; i++) {
-      const c = chunk[i]!;
-      if (this.atLineStart) {
-        if (c !== HASH) {
-          this.finishHeader(chunkStart + i);
-          return i;
-        }
-        this.atLineStart = false;
-      }
-      if (c === NEWLINE) {
-        const text = ascii(Uint8Array.from(this.line)).replace(/\r$/, '');
-        this.line = [];
-        this.atLineStart = true;
-        if (this.headerLine(text)) {
-          this.finishHeader(chunkStart + i + 1);
-          return i + 1;
-        }
-      } else if (this.line.length < 65536) {
-        this.line.push(c);
-      }
-    }
-    return chunk.length;
+    const body = this.headerScanner.scan(chunk);
+    if (body < 0) return chunk.length;
+    this.finishHeader(chunkStart + body);
+    return body;
   }
 
   /** Records one header line; true when it ends the header. */
@@ -369,17 +354,11 @@ class Aedat31Decoder implements StreamDecoder {
       }
       b.n = o;
     }
-    if (outside) this.reportOutside(outside, offset + PACKET_HEADER_BYTES, size, errors);
-  }
-
-  /** Polarity events outside the geometry (indices in one packet): one error per run of consecutive ones. */
-  private reportOutside(indices: number[], firstEvent: number, size: number, errors: DecodeError[]): void {
-    const g = `${this.geometry.width}x${this.geometry.height}`;
-    let runStart = 0;
-    for (let k = 1; k <= indices.length; k++) {
-      if (k < indices.length && indices[k] === indices[k - 1]! + 1) continue;
-      errors.push(new DecodeError(FORMAT, firstEvent + indices[runStart]! * size, `${k - runStart} polarity event(s) outside the ${g} geometry skipped`));
-      runStart = k;
+    if (outside) {
+      const why = `outside the ${this.geometry.width}x${this.geometry.height} geometry`;
+      const firstEvent = offset + PACKET_HEADER_BYTES;
+      for (const i of outside) this.outside.note(firstEvent + i * size, why, errors);
+      this.outside.flush(errors);
     }
   }
 
