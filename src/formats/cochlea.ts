@@ -143,7 +143,7 @@ class CochleaDecoder implements StreamDecoder {
   }
 
   private result(errors: DecodeError[]): DecodeResult {
-    return decodeResult(this.builder.take(), [], errors);
+    return decodeResult((this.ended ? this.builder.finish() : this.builder.take()), [], errors);
   }
 
   private skipHeader(chunk: Uint8Array, chunkStart: number): number {

@@ -173,7 +173,7 @@ class CsvDecoder implements StreamDecoder {
   }
 
   private result(errors: DecodeError[]): DecodeResult {
-    return decodeResult(this.builder.take(), [], errors);
+    return decodeResult((this.ended ? this.builder.finish() : this.builder.take()), [], errors);
   }
 
   private parseLines(text: string, offset: number, errors: DecodeError[]): void {

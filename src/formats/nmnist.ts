@@ -83,7 +83,7 @@ class NmnistDecoder implements StreamDecoder {
   }
 
   private result(errors: DecodeError[]): DecodeResult {
-    return decodeResult(this.builder.take(), [], errors);
+    return decodeResult((this.ended ? this.builder.finish() : this.builder.take()), [], errors);
   }
 
   private decodeRecords(bytes: Uint8Array, at: number, errors: DecodeError[]): void {

@@ -158,7 +158,7 @@ class Aedat2Decoder implements StreamDecoder {
   }
 
   private result(errors: DecodeError[]): DecodeResult {
-    return decodeResult(this.builder.take(), this.sideData.take(), errors);
+    return decodeResult((this.ended ? this.builder.finish() : this.builder.take()), this.sideData.take(), errors);
   }
 
   private readHeader(chunk: Uint8Array, chunkStart: number): number {

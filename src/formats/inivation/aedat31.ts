@@ -226,7 +226,7 @@ class Aedat31Decoder implements StreamDecoder {
   }
 
   private result(errors: DecodeError[]): DecodeResult {
-    return decodeResult(this.builder.take(), this.sideData.take(), errors);
+    return decodeResult((this.phase === 'done' ? this.builder.finish() : this.builder.take()), this.sideData.take(), errors);
   }
 
   /** Header lines start with '#'; the header ends after `#!END-HEADER` (3.1) or at the first other line (3.0). */

@@ -120,7 +120,7 @@ class DatDecoder implements StreamDecoder {
   }
 
   private result(errors: DecodeError[]): DecodeResult {
-    return decodeResult(this.builder.take(), this.sideData.take(), errors);
+    return decodeResult((this.phase === 'done' ? this.builder.finish() : this.builder.take()), this.sideData.take(), errors);
   }
 
   private readHeader(chunk: Uint8Array, chunkStart: number): number {

@@ -256,7 +256,7 @@ export abstract class EvtStreamDecoder implements StreamDecoder {
   }
 
   private result(errors: DecodeError[]): DecodeResult {
-    const events = this.builder.take();
+    const events = this.ended ? this.builder.finish() : this.builder.take();
     const side = this.side.take();
     if (events.length === 0 && side.length === 0 && errors.length === 0) return NO_RESULT;
     return { events, side, errors };
