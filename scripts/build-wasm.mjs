@@ -10,7 +10,7 @@ const kernels = existsSync(srcDir) ? readdirSync(srcDir).filter((f) => f.endsWit
 if (kernels.length) mkdirSync(outDir, { recursive: true });
 for (const k of kernels) {
   const out = join(outDir, k.replace(/\.as\.ts$/, '.wasm'));
-  const r = spawnSync(process.execPath, [join(root, 'node_modules', 'assemblyscript', 'bin', 'asc.js'), join(srcDir, k), '-O3', '--runtime', 'stub', '--enable', 'simd', '--noAssert', '-o', out], { stdio: 'inherit' });
+  const r = spawnSync(process.execPath, [join(root, 'node_modules', 'assemblyscript', 'bin', 'asc.js'), join(srcDir, k), '-O3', '--runtime', 'stub', '--enable', 'simd', '--noAssert', '--initialMemory', '32', '--maximumMemory', '32', '-o', out], { stdio: 'inherit' });
   if (r.status !== 0) process.exit(r.status ?? 1);
   console.log(`build-wasm: ${k} -> ${out}`);
 }

@@ -21,6 +21,7 @@
 import type { SideCollector } from '../../events/side.js';
 import type { DecodeError, DecoderOptions, FormatDescriptor, StreamDecoder } from '../types.js';
 import { sniffRawVersion } from './raw-header.js';
+import { chooseEvt2Kernel, type Evt2Kernel } from '../wasm-kernels.js';
 import { EVT2_LOOP_DROP_US, EVT2_LOOP_US, emitStaged, EvtStreamDecoder, i32View, MONITOR_IMU, nextTimeBase, STAGE, type UnknownWordRuns } from './timebase.js';
 
 class Evt2Decoder extends EvtStreamDecoder {
@@ -28,8 +29,12 @@ class Evt2Decoder extends EvtStreamDecoder {
   private base = 0;
   private synced = false;
 
+  /** The WASM word loop, or null for the TypeScript loop below (option `kernel`: 'auto' | 'wasm' | 'js'). */
+  private readonly kernel: Evt2Kernel | null;
+
   constructor(options: DecoderOptions) {
     super('evt2', '2.0', 4, options);
+    this.kernel = chooseEvt2Kernel(options.kernel);
   }
 
   protected decodeWords(bytes: Uint8Array, offset: number, errors: DecodeError[]): void {
@@ -44,6 +49,10 @@ class Evt2Decoder extends EvtStreamDecoder {
       this.base = (words[i]! & 0x0fffffff) * 64;
       i++;
     }
+    if (this.kernel) {
+      this.decodeWithKernel(this.kernel, bytes, words, i, offset, errors);
+      return;
+    }
     while (i < nw) {
       // At most one event per word: a block of STAGE words cannot overflow the staging arrays.
       const end = Math.min(nw, i + STAGE);
@@ -51,6 +60,35 @@ class Evt2Decoder extends EvtStreamDecoder {
       this.base = blockBase;
       emitStaged(this.builder, SX, SY, ST, SP, count);
       i = end;
+    }
+  }
+
+  /**
+   * The same loop in WASM: words are copied into the kernel's memory a slice at a time; the kernel
+   * stages CD events and forward TIME_HIGH steps and stops at any other word, which is handled here
+   * by the reference code (one word), then the kernel resumes after it.
+   */
+  private decodeWithKernel(k: Evt2Kernel, bytes: Uint8Array, words: Int32Array, from: number, offset: number, errors: DecodeError[]): void {
+    const nw = words.length;
+    for (let s0 = from; s0 < nw; s0 += k.inCapacity) {
+      const sn = Math.min(k.inCapacity, nw - s0);
+      k.input.set(bytes.subarray(s0 * 4, (s0 + sn) * 4));
+      let i = 0;
+      while (i < sn) {
+        const end = Math.min(sn, i + k.stage);
+        k.setBase(this.base);
+        const count = k.decodeBlock(i, end);
+        this.base = k.getBase();
+        if (count > 0) emitStaged(this.builder, k.x, k.y, k.t, k.p, count);
+        i = k.stoppedAt();
+        if (i < end) {
+          const w = words[s0 + i]!;
+          const type = w >>> 28;
+          if (type === 0x8) this.base = nextTimeBase(this.base, (w & 0x0fffffff) * 64, EVT2_LOOP_US, EVT2_LOOP_DROP_US);
+          else evt2SideWord(w, type, this.base, offset + 4 * (s0 + i), this.side, this.unknown, errors);
+          i++;
+        }
+      }
     }
   }
 }
