@@ -18,11 +18,15 @@ const LOOP_US: f64 = 17179869184.0; // 2^34
 let base: f64 = 0;
 let stopIndex: i32 = 0;
 
-export function setBase(b: f64): void {
-  base = b;
+/** Kernel state in and out (the same two-number interface for every staging kernel): a = time base. */
+export function setState(a: f64, b: f64): void {
+  base = a;
 }
-export function getBase(): f64 {
+export function stateA(): f64 {
   return base;
+}
+export function stateB(): f64 {
+  return 0;
 }
 /** Index of the word the last call stopped at (== end when it ran through). */
 export function stoppedAt(): i32 {

@@ -1,4 +1,4 @@
-// The EVT 2.0 WASM kernel against the TypeScript reference loop: identical events, side data and
+// The EVT 2.0 and DAT WASM kernels against the TypeScript reference loop: identical events, side data and
 // errors on the real recordings, under any chunking, and on synthetic edge cases that make the
 // kernel hand words back to the reference (loops, backward steps, triggers, unknown words).
 import { test } from 'node:test';
@@ -8,8 +8,8 @@ import { decodeBuffer, type Decoded } from '../../src/formats/decode-all.js';
 import { readShared } from '../helpers/shared-data.js';
 import { chunkSizes, eventChecksum, sideCounts } from '../helpers/chunking.js';
 
-test('the EVT2 WASM kernel is built and loads (npm ci builds dist/wasm)', () => {
-  assert.equal(kernelInfo().evt2, 'wasm');
+test('the WASM kernels are built and load (npm ci builds dist/wasm)', () => {
+  assert.deepEqual(kernelInfo(), { evt2: 'wasm', dat: 'wasm' });
 });
 
 function same(a: Decoded, b: Decoded, what: string): void {
@@ -62,4 +62,37 @@ test('synthetic stream: 34-bit loops, backward steps, triggers, monitoring, unkn
 
 test("kernel: 'wasm' or 'js' is honoured and a bad choice names the option", () => {
   assert.throws(() => decodeBuffer(evt2File([]), 'evt2', { kernel: 'gpu' }), /kernel must be 'auto', 'wasm' or 'js'/);
+});
+
+for (const file of ['dat_ncars_obj_004397_td.dat', 'dat_tonic_sample_ncars.dat']) {
+  test(`${file}: DAT WASM and TypeScript loops give identical results, whole and chunked`, () => {
+    const bytes = readShared(file);
+    const js = decodeBuffer(bytes, 'dat', { kernel: 'js' });
+    same(decodeBuffer(bytes, 'dat', { kernel: 'wasm' }), js, 'whole');
+    same(decodeBuffer(bytes, 'dat', { kernel: 'wasm', chunkSizes: chunkSizes(5, 1000, 3000) }), js, 'chunked');
+  });
+}
+
+test('synthetic DAT: 32-bit timestamp wraps, small backward jitter and bad polarity records, across kernel slices', () => {
+  const header = new TextEncoder().encode('% Data file containing CD events\n% Version 2\n% Width 640\n% Height 480\n');
+  const n = 300_000; // more than one kernel input slice (131,072 records)
+  const out = new Uint8Array(header.length + 2 + n * 8);
+  out.set(header);
+  out[header.length] = 12; // EventCD
+  out[header.length + 1] = 8;
+  const view = new DataView(out.buffer, header.length + 2);
+  let t = 2 ** 32 - 50_000;
+  for (let i = 0; i < n; i++) {
+    t = (t + 1 + (i % 3)) % 2 ** 32; // wraps once
+    const ts = i % 5000 === 7 ? (t - 3 + 2 ** 32) % 2 ** 32 : t; // small step back: not a wrap
+    const p = i % 40_000 === 11 ? 7 : i & 1; // polarity field 7: a bad record
+    view.setUint32(i * 8, ts, true);
+    view.setUint32(i * 8 + 4, ((p << 28) | ((i % 480) << 14) | (i % 640)) >>> 0, true);
+  }
+  const js = decodeBuffer(out, 'dat', { kernel: 'js' });
+  assert.ok(js.errors.length >= 7, 'bad records reported');
+  const last = js.packets[js.packets.length - 1]!;
+  assert.ok(last.t[last.length - 1]! > 2 ** 32, 'the wrap was counted');
+  same(decodeBuffer(out, 'dat', { kernel: 'wasm' }), js, 'whole');
+  same(decodeBuffer(out, 'dat', { kernel: 'wasm', chunkSizes: chunkSizes(6, 300, 200_000) }), js, 'chunked');
 });

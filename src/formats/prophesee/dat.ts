@@ -26,6 +26,8 @@ import { FaultRuns } from '../fault-runs.js';
 import { HeaderLineScanner, headerEnd } from '../text-header.js';
 import { DecodeError, NO_RESULT, type DecodeResult, type DecoderOptions, type FormatDescriptor, type StreamDecoder } from '../types.js';
 import { unwrapBase } from '../wrap32.js';
+import { chooseKernel, type StagingKernel } from '../wasm-kernels.js';
+import { emitStaged } from './timebase.js';
 
 const FORMAT = 'dat';
 const RECORD_BYTES = 8;
@@ -79,10 +81,13 @@ class DatDecoder implements StreamDecoder {
   /** Multiple of 2^32 added to the raw timestamps (wraps so far). */
   private timeBase = 0;
   private lastTs = 0;
+  /** The WASM record loop, or null for the TypeScript loop (option `kernel`: 'auto' | 'wasm' | 'js'). */
+  private readonly kernel: StagingKernel | null;
 
   constructor(options: DecoderOptions = {}) {
     const source: SourceInfo = { format: FORMAT, uri: options.uri };
     this.builder = new PacketBuilder(UNKNOWN_GEOMETRY, source, options.pool);
+    this.kernel = chooseKernel('dat', options.kernel);
   }
 
   push(chunk: Uint8Array): DecodeResult {
@@ -173,6 +178,10 @@ class DatDecoder implements StreamDecoder {
       this.decodeTriggers(words, n);
       return;
     }
+    if (this.kernel) {
+      this.decodeWithKernel(this.kernel, bytes, n, at, errors);
+      return;
+    }
     const b = this.builder;
     const capacity = b.capacity;
     let base = this.timeBase;
@@ -209,6 +218,32 @@ class DatDecoder implements StreamDecoder {
     this.timeBase = base;
     this.lastTs = last;
     if (bad) for (const r of bad) this.bad.note(at + r * RECORD_BYTES, 'polarity field above 1 (not an event a writer can produce)', errors);
+  }
+
+  /**
+   * The same loop in WASM: records are copied into the kernel's memory a slice at a time; the kernel
+   * stops at a record with a polarity field above 1, which is reported here, then resumes after it.
+   */
+  private decodeWithKernel(k: StagingKernel, bytes: Uint8Array, n: number, at: number, errors: DecodeError[]): void {
+    const perSlice = k.inCapacity >>> 1;
+    for (let r0 = 0; r0 < n; r0 += perSlice) {
+      const rn = Math.min(perSlice, n - r0);
+      k.input.set(bytes.subarray(r0 * RECORD_BYTES, (r0 + rn) * RECORD_BYTES));
+      let i = 0;
+      while (i < rn) {
+        const end = Math.min(rn, i + k.stage);
+        k.setState(this.timeBase, this.lastTs);
+        const count = k.decodeBlock(i, end);
+        this.timeBase = k.stateA();
+        this.lastTs = k.stateB();
+        if (count > 0) emitStaged(this.builder, k.x, k.y, k.t, k.p, count);
+        i = k.stoppedAt();
+        if (i < end) {
+          this.bad.note(at + (r0 + i) * RECORD_BYTES, 'polarity field above 1 (not an event a writer can produce)', errors);
+          i++;
+        }
+      }
+    }
   }
 
   private decodeTriggers(words: Uint32Array, n: number): void {

@@ -21,7 +21,7 @@
 import type { SideCollector } from '../../events/side.js';
 import type { DecodeError, DecoderOptions, FormatDescriptor, StreamDecoder } from '../types.js';
 import { sniffRawVersion } from './raw-header.js';
-import { chooseEvt2Kernel, type Evt2Kernel } from '../wasm-kernels.js';
+import { chooseKernel, type StagingKernel } from '../wasm-kernels.js';
 import { EVT2_LOOP_DROP_US, EVT2_LOOP_US, emitStaged, EvtStreamDecoder, i32View, MONITOR_IMU, nextTimeBase, STAGE, type UnknownWordRuns } from './timebase.js';
 
 class Evt2Decoder extends EvtStreamDecoder {
@@ -30,11 +30,11 @@ class Evt2Decoder extends EvtStreamDecoder {
   private synced = false;
 
   /** The WASM word loop, or null for the TypeScript loop below (option `kernel`: 'auto' | 'wasm' | 'js'). */
-  private readonly kernel: Evt2Kernel | null;
+  private readonly kernel: StagingKernel | null;
 
   constructor(options: DecoderOptions) {
     super('evt2', '2.0', 4, options);
-    this.kernel = chooseEvt2Kernel(options.kernel);
+    this.kernel = chooseKernel('evt2', options.kernel);
   }
 
   protected decodeWords(bytes: Uint8Array, offset: number, errors: DecodeError[]): void {
@@ -68,7 +68,7 @@ class Evt2Decoder extends EvtStreamDecoder {
    * stages CD events and forward TIME_HIGH steps and stops at any other word, which is handled here
    * by the reference code (one word), then the kernel resumes after it.
    */
-  private decodeWithKernel(k: Evt2Kernel, bytes: Uint8Array, words: Int32Array, from: number, offset: number, errors: DecodeError[]): void {
+  private decodeWithKernel(k: StagingKernel, bytes: Uint8Array, words: Int32Array, from: number, offset: number, errors: DecodeError[]): void {
     const nw = words.length;
     for (let s0 = from; s0 < nw; s0 += k.inCapacity) {
       const sn = Math.min(k.inCapacity, nw - s0);
@@ -76,9 +76,9 @@ class Evt2Decoder extends EvtStreamDecoder {
       let i = 0;
       while (i < sn) {
         const end = Math.min(sn, i + k.stage);
-        k.setBase(this.base);
+        k.setState(this.base, 0);
         const count = k.decodeBlock(i, end);
-        this.base = k.getBase();
+        this.base = k.stateA();
         if (count > 0) emitStaged(this.builder, k.x, k.y, k.t, k.p, count);
         i = k.stoppedAt();
         if (i < end) {
