@@ -19,7 +19,8 @@ export interface EventBuffers {
 
 export class PacketPool {
   private readonly free: EventBuffers[] = [];
-  private readonly holders = new Map<ArrayBufferLike, { buffers: EventBuffers; count: number }>();
+  // Weak: a buffer whose packets are never released must stay collectable (release is optional).
+  private readonly holders = new WeakMap<ArrayBufferLike, { buffers: EventBuffers; count: number }>();
   /** Buffers handed out that came from the free list (for tests and metrics). */
   reused = 0;
   allocated = 0;
