@@ -25,7 +25,6 @@
 import { PacketBuilder } from '../events/builder.js';
 import type { Geometry, SourceInfo } from '../events/packet.js';
 import { RecordCarry } from './bytes.js';
-import { u16be, u32be } from './big-endian.js';
 import { decodeResult } from './decode-result.js';
 import { FaultRuns } from './fault-runs.js';
 import { recordsToSniff } from './record-sniff.js';
@@ -182,13 +181,22 @@ class CochleaDecoder implements StreamDecoder {
       const T = b.t;
       const P = b.p;
       let o = b.n;
+      // Big-endian reads written out: u32be/u16be helper calls here measured 2-3x slower (tsx, Node 20).
       for (let r = i * size, re = blockEnd * size; r < re; r += size) {
-        const a = wide ? u32be(bytes, r) : u16be(bytes, r);
+        let a: number;
+        let q: number;
+        if (wide) {
+          a = ((bytes[r]! << 24) | (bytes[r + 1]! << 16) | (bytes[r + 2]! << 8) | bytes[r + 3]!) >>> 0;
+          q = r + 4;
+        } else {
+          a = (bytes[r]! << 8) | bytes[r + 1]!;
+          q = r + 2;
+        }
         if (a >= addressCount) {
           (bad ??= []).push(r);
           continue;
         }
-        const ticks = u32be(bytes, wide ? r + 4 : r + 2);
+        const ticks = ((bytes[q]! << 24) | (bytes[q + 1]! << 16) | (bytes[q + 2]! << 8) | bytes[q + 3]!) >>> 0;
         wrap = unwrapBase(wrap, last, ticks);
         last = ticks;
         const stream = onOff ? a >>> 1 : a;
@@ -224,8 +232,8 @@ function sniffCochlea(head: Uint8Array): number {
   let last = -1;
   for (let i = 0; i < n; i++) {
     const r = i * size;
-    const a = u16be(body, r);
-    const t = u32be(body, r + 2);
+    const a = (body[r]! << 8) | body[r + 1]!;
+    const t = ((body[r + 2]! << 24) | (body[r + 3]! << 16) | (body[r + 4]! << 8) | body[r + 5]!) >>> 0;
     if (a >= 1024 || t < last) return 0;
     last = t;
   }

@@ -31,7 +31,6 @@ import { PacketBuilder } from '../../events/builder.js';
 import { UNKNOWN_GEOMETRY, type Geometry, type SourceInfo } from '../../events/packet.js';
 import { SideCollector } from '../../events/side.js';
 import { RecordCarry, ascii } from '../bytes.js';
-import { u16be, u32be } from '../big-endian.js';
 import { decodeResult } from '../decode-result.js';
 import { FaultRuns } from '../fault-runs.js';
 import { HeaderLineScanner } from '../text-header.js';
@@ -198,13 +197,15 @@ class Aedat2Decoder implements StreamDecoder {
     return this.timeBase + ts;
   }
 
+  // Both record loops write their big-endian reads out: helper functions for them measured ~2x slower.
   private decodeDvs128(bytes: Uint8Array): void {
     const size = this.recordBytes;
     const wide = size === 8;
     const b = this.builder;
     for (let r = 0; r < bytes.length; r += size) {
-      const a = wide ? u32be(bytes, r) : u16be(bytes, r);
-      const t = this.advanceTime(u32be(bytes, wide ? r + 4 : r + 2));
+      const a = wide ? ((bytes[r]! << 24) | (bytes[r + 1]! << 16) | (bytes[r + 2]! << 8) | bytes[r + 3]!) >>> 0 : (bytes[r]! << 8) | bytes[r + 1]!;
+      const q = wide ? r + 4 : r + 2;
+      const t = this.advanceTime(((bytes[q]! << 24) | (bytes[q + 1]! << 16) | (bytes[q + 2]! << 8) | bytes[q + 3]!) >>> 0);
       if ((a & DVS128_SPECIAL_MASK) !== 0) {
         this.sideData.trigger(t, 0, 1);
         continue;
@@ -220,8 +221,9 @@ class Aedat2Decoder implements StreamDecoder {
     const width = this.chip.geometry.width;
     const height = this.chip.geometry.height;
     for (let r = 0; r < bytes.length; r += size) {
-      const a = wide ? u32be(bytes, r) : u16be(bytes, r);
-      const t = this.advanceTime(u32be(bytes, wide ? r + 4 : r + 2));
+      const a = wide ? ((bytes[r]! << 24) | (bytes[r + 1]! << 16) | (bytes[r + 2]! << 8) | bytes[r + 3]!) >>> 0 : (bytes[r]! << 8) | bytes[r + 1]!;
+      const q = wide ? r + 4 : r + 2;
+      const t = this.advanceTime(((bytes[q]! << 24) | (bytes[q + 1]! << 16) | (bytes[q + 2]! << 8) | bytes[q + 3]!) >>> 0);
       const isImu = ((a & DAVIS_IMU_MASK) >>> 0) === DAVIS_IMU_MASK;
       if (this.imuNext > 0 && !isImu) this.brokenImu(errors, `IMU sample cut short after ${this.imuNext} of ${IMU_WORDS} words`);
       if (isImu) {
