@@ -2,6 +2,7 @@
 import { inspect, inspectHelp } from './commands/inspect.js';
 import { convert, convertHelp } from './commands/convert.js';
 import { demo, demoHelp } from './commands/demo.js';
+import { simulate, simulateHelp } from './commands/simulate.js';
 import { UsageError } from './args.js';
 import { FORMATS } from '../formats/registry.js';
 
@@ -11,6 +12,7 @@ const COMMANDS: Record<string, { run: Command; help: string }> = {
   demo: { run: demo, help: demoHelp },
   inspect: { run: inspect, help: inspectHelp },
   convert: { run: convert, help: convertHelp },
+  simulate: { run: simulate, help: simulateHelp },
   formats: {
     run: (_argv, print) => {
       for (const f of FORMATS) print(`${f.name.padEnd(8)} ${f.createEncoder ? 'read/write' : 'read      '} ${f.extensions.join(' ').padEnd(14)} ${f.description}`);

@@ -1,0 +1,61 @@
+/** `spikeflow simulate --net NET.json --input SPIKES.json --out OUT.json`: run a network on a spike file. */
+import { readFileSync } from 'node:fs';
+import { parseArgs, UsageError } from '../args.js';
+import { AtomicFile } from '../write-atomic.js';
+import { jobFrom, runJob } from '../../snn/exchange.js';
+import { SpecError } from '../../snn/spec-error.js';
+import { backendByName, BACKEND_NAMES } from '../../snn/backends/select.js';
+
+export const simulateHelp = `spikeflow simulate --net NET.json --input SPIKES.json --out OUT.json [--steps N] [--backend ${BACKEND_NAMES.join('|')}]
+  Runs a network on input spikes and writes the output spikes, final weights and thresholds.
+  NET.json is the simulator exchange format (one input group -> one LIF group, see README) or a
+  full spikeflow network spec (then --steps is required). Exits 1 on an invalid file, naming the field.`;
+
+export async function simulate(argv: string[], print: (s: string) => void): Promise<number> {
+  const args = parseArgs(argv, { values: ['net', 'input', 'out', 'steps', 'backend'], flags: ['progress'] });
+  const net = args.options.net as string | undefined;
+  const input = args.options.input as string | undefined;
+  const out = args.options.out as string | undefined;
+  if (!net || !input || !out || args.positional.length) throw new UsageError(`simulate needs --net, --input and --out\n${simulateHelp}`);
+  let steps: number | undefined;
+  if (args.options.steps !== undefined) {
+    steps = Number(args.options.steps);
+    if (!Number.isInteger(steps) || steps < 0) throw new UsageError(`--steps must be a non-negative integer, got '${String(args.options.steps)}'`);
+  }
+  const backend = await backendByName((args.options.backend as string | undefined) ?? 'cpu');
+  const job = withFile(net, () => jobFrom(readJson(net), readJson(input), steps), input);
+  const started = performance.now();
+  const progress = args.options.progress ? (done: number, total: number) => process.stderr.write(`\rsimulate: step ${done}/${total}`) : undefined;
+  const { network, out: result } = runJob(job, { backend }, progress);
+  if (progress) process.stderr.write('\n');
+  const file = new AtomicFile(out);
+  try {
+    file.write(Buffer.from(JSON.stringify(result)));
+    file.commit();
+  } catch (e) {
+    file.abort();
+    throw e;
+  }
+  const ms = performance.now() - started;
+  print(JSON.stringify({ out, steps: job.steps, synapses: network.synapseCount, backend: backend.name, wall_ms: Math.round(ms) }));
+  return 0;
+}
+
+function readJson(path: string): unknown {
+  const text = readFileSync(path, 'utf8');
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    throw new Error(`${path}: not valid JSON (${(e as Error).message})`);
+  }
+}
+
+/** Prefixes a SpecError with the file it came from (the net file, unless the field is the spikes'). */
+function withFile<T>(netPath: string, f: () => T, spikesPath: string): T {
+  try {
+    return f();
+  } catch (e) {
+    if (e instanceof SpecError) throw new Error(`${e.field.startsWith('spikes') ? spikesPath : netPath}: ${e.message}`);
+    throw e;
+  }
+}

@@ -1,0 +1,30 @@
+/**
+ * Compute backends. A backend supplies the memory the state arena lives in and may replace any hot
+ * kernel with a faster one of the same signature; whatever it does not replace runs the TypeScript
+ * reference. Fast kernels are tested against the reference (test/snn/backends.test.ts).
+ */
+import { deliverTable } from './projections/deliver.js';
+import type { stdpOnPost, stdpOnPre } from './plasticity/stdp.js';
+import type { lifIntegrate, lifThreshold } from './neurons/lif.js';
+
+export interface SnnKernels {
+  readonly deliver?: typeof deliverTable;
+  readonly stdpOnPre?: typeof stdpOnPre;
+  readonly stdpOnPost?: typeof stdpOnPost;
+  readonly lifIntegrate?: typeof lifIntegrate;
+  readonly lifThreshold?: typeof lifThreshold;
+}
+
+export interface SnnBackend {
+  readonly name: string;
+  /** Memory for an arena of `bytes` bytes: the buffer and the byte offset the arena starts at. */
+  arenaMemory(bytes: number): { buffer: ArrayBuffer; base: number };
+  readonly kernels: SnnKernels;
+}
+
+/** The TypeScript reference: plain ArrayBuffer, every kernel the readable one. */
+export const cpuBackend: SnnBackend = {
+  name: 'cpu',
+  arenaMemory: (bytes) => ({ buffer: new ArrayBuffer(bytes), base: 0 }),
+  kernels: {},
+};

@@ -1,0 +1,6 @@
+// PLACEHOLDER (uncommitted): being written by a helper.
+import type { DelayLearningSpec } from '../spec.js';
+import type { BuildContext, RuleRuntime } from '../runtime-types.js';
+export function createDelayLearning(spec: DelayLearningSpec, _ctx: BuildContext): RuleRuntime {
+  throw new Error(`${JSON.stringify(spec).slice(0, 40)}: not implemented yet`);
+}

@@ -1,0 +1,6 @@
+// PLACEHOLDER (uncommitted): being written by a helper.
+import type { ReadoutSpec } from '../spec.js';
+import type { BuildContext, RuleRuntime } from '../runtime-types.js';
+export function createReadout(spec: ReadoutSpec, _ctx: BuildContext): RuleRuntime {
+  throw new Error(`${JSON.stringify(spec).slice(0, 40)}: not implemented yet`);
+}

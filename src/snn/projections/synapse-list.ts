@@ -1,0 +1,104 @@
+/**
+ * Sparse, random and dense projections: each compiles to a SynapseList (in the user's synapse
+ * order), then to a SynapseTable delivered event-driven.
+ */
+import type { Init, SynapseListProjectionSpec } from '../spec.js';
+import { Rng } from '../../emulator/rng.js';
+import type { BuildContext, PopulationRuntime, ProjectionRuntime } from '../runtime-types.js';
+import { SynapseTable, type SynapseList } from './synapse-table.js';
+import { deliverTable } from './deliver.js';
+
+/** Draws from an Init: a constant, or uniform in [min, max] (integers inclusive when `integer`). */
+export function drawInit(init: Init, rng: Rng, integer: boolean): number {
+  if (typeof init === 'number') return init;
+  if (integer) return init.min + Math.floor(rng.uniform() * (init.max - init.min + 1));
+  return init.min + rng.uniform() * (init.max - init.min);
+}
+
+export function synapseListOf(spec: SynapseListProjectionSpec, preSize: number, postSize: number, seed: number): SynapseList {
+  const rng = new Rng(spec.kind === 'sparse' ? 0 : spec.seed ?? seed, hashName(spec.name));
+  switch (spec.kind) {
+    case 'sparse':
+      return {
+        pre: Int32Array.from(spec.pre),
+        post: Int32Array.from(spec.post),
+        weight: Float64Array.from(spec.weight),
+        delay: Int32Array.from(spec.delay_steps),
+      };
+    case 'random': {
+      // Pre-major order; the expected count sizes the first allocation.
+      let cap = Math.max(16, Math.ceil(preSize * postSize * spec.p * 1.1));
+      let pre: Int32Array<ArrayBuffer> = new Int32Array(cap);
+      let post: Int32Array<ArrayBuffer> = new Int32Array(cap);
+      let n = 0;
+      for (let i = 0; i < preSize; i++) {
+        for (let j = 0; j < postSize; j++) {
+          if (rng.uniform() >= spec.p) continue;
+          if (n === cap) {
+            cap *= 2;
+            pre = grow(pre, cap);
+            post = grow(post, cap);
+          }
+          pre[n] = i;
+          post[n++] = j;
+        }
+      }
+      const weight = new Float64Array(n);
+      const delay = new Int32Array(n);
+      for (let s = 0; s < n; s++) {
+        weight[s] = drawInit(spec.weight, rng, false);
+        delay[s] = drawInit(spec.delay_steps, rng, true);
+      }
+      return { pre: pre.slice(0, n), post: post.slice(0, n), weight, delay };
+    }
+    case 'dense': {
+      const n = preSize * postSize;
+      const pre = new Int32Array(n);
+      const post = new Int32Array(n);
+      const weight = new Float64Array(n);
+      const delay = new Int32Array(n);
+      for (let s = 0; s < n; s++) {
+        pre[s] = Math.floor(s / postSize);
+        post[s] = s % postSize;
+        weight[s] = Array.isArray(spec.weight) ? (spec.weight as number[])[s]! : drawInit(spec.weight as Init, rng, false);
+        delay[s] = Array.isArray(spec.delay_steps) ? (spec.delay_steps as number[])[s]! : drawInit(spec.delay_steps as Init, rng, true);
+      }
+      return { pre, post, weight, delay };
+    }
+  }
+}
+
+export function createSynapseListProjection(
+  spec: SynapseListProjectionSpec,
+  from: PopulationRuntime,
+  to: PopulationRuntime,
+  ctx: BuildContext,
+  reserveDelay: number,
+): ProjectionRuntime {
+  const list = synapseListOf(spec, from.size, to.size, ctx.spec.seed);
+  const table = new SynapseTable(ctx.arena, spec.name, from.size, to.size, list, reserveDelay);
+  const deliver = ctx.backend.kernels.deliver ?? deliverTable;
+  return {
+    spec,
+    from,
+    to,
+    table,
+    synapseCount: table.count,
+    deliver(t) {
+      deliver(table, from.history, t, to.input);
+    },
+  };
+}
+
+function grow(a: Int32Array, cap: number): Int32Array<ArrayBuffer> {
+  const b = new Int32Array(cap);
+  b.set(a);
+  return b;
+}
+
+/** A stable stream number per projection name, so two random projections draw independently. */
+export function hashName(name: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < name.length; i++) h = Math.imul(h ^ name.charCodeAt(i), 0x01000193) >>> 0;
+  return h;
+}
