@@ -1,6 +1,79 @@
-// PLACEHOLDER (uncommitted): being written by a helper.
+/**
+ * Homeostasis controllers (see spec.ts HomeostasisSpec): keep a LIF/ALIF population's firing rate
+ * near `target_hz` with per-neuron rate estimates on several timescales (RateEstimator) and
+ *
+ *   u_j = Σ_k gain_k·(r_kj − target)·dt                       (dt in seconds)
+ *
+ *   'threshold' (intrinsic plasticity):  offset_j ← offset_j + u_j
+ *       on the LifState threshold offset, so a neuron firing too much needs more depolarisation;
+ *   'scaling' (multiplicative synaptic scaling):  w ← w·max(1 − u_j, MIN_SCALE)
+ *       for every incoming synapse of neuron j, in every sparse/random/dense projection into the
+ *       population (conv projections share weights across neurons and are left alone). The clamp
+ *       keeps the factor positive, so no weight changes sign.
+ *
+ * Estimates start at the target: with no evidence yet a neuron counts as on target, so a slow
+ * (hours) timescale does not push every threshold down for hours while its average fills up.
+ * Runs in the end slot after resets, on step t's spikes. Estimates always run; a disabled
+ * controller applies nothing, so it resumes from current estimates when switched on again.
+ * Cost per step: O(K·N) for the estimates, plus O(incoming synapses) for scaling.
+ */
 import type { HomeostasisSpec } from '../spec.js';
+import type { LifPopulationRuntime } from '../neurons/populations.js';
+import type { SynapseTable } from '../projections/synapse-table.js';
 import type { BuildContext, ControllerRuntime } from '../runtime-types.js';
-export function createController(spec: HomeostasisSpec, _ctx: BuildContext): ControllerRuntime {
-  throw new Error(`${JSON.stringify(spec).slice(0, 40)}: not implemented yet`);
+import { RateEstimator } from './rate-estimator.js';
+
+/** Smallest per-step scaling factor: one step can shrink weights at most this much. */
+export const MIN_SCALE = 1e-3;
+
+export interface HomeostasisRuntime extends ControllerRuntime {
+  readonly estimator: RateEstimator;
+}
+
+/** u_j = Σ_k gain_k·(r_kj − target)·dt for every neuron, into `out`. */
+export function controlSignal(est: RateEstimator, spec: HomeostasisSpec, dtS: number, out: Float64Array): void {
+  const N = est.size;
+  const r = est.r;
+  const target = spec.target_hz;
+  for (let j = 0; j < N; j++) {
+    let u = 0;
+    for (let k = 0; k < spec.timescales.length; k++) u += spec.timescales[k]!.gain * (r[k * N + j]! - target);
+    out[j] = u * dtS;
+  }
+}
+
+export function createController(spec: HomeostasisSpec, ctx: BuildContext): HomeostasisRuntime {
+  const pop = ctx.populations.get(spec.population) as LifPopulationRuntime | undefined;
+  if (!pop || !('state' in pop)) throw new RangeError(`homeostasis: '${spec.population}' is not a LIF/ALIF population`);
+  const N = pop.size;
+  const dtS = ctx.spec.dt_ms / 1000;
+  // Controller index in the name: several controllers may watch one population.
+  const name = `${spec.population}.homeostasis[${ctx.spec.homeostasis.indexOf(spec)}]`;
+  const estimator = new RateEstimator(ctx.arena, name, N, spec.timescales.map((s) => s.tau_ms), ctx.spec.dt_ms, spec.target_hz);
+  const u = new Float64Array(N); // scratch, recomputed each step
+  const offset = pop.state.offset;
+  const tables: SynapseTable[] = [];
+  for (const pr of ctx.projections.values()) if (pr.to === pop && pr.table) tables.push(pr.table);
+  return {
+    spec,
+    enabled: spec.enabled,
+    estimator,
+    end(t) {
+      estimator.update(pop.history, t);
+      if (!this.enabled) return;
+      controlSignal(estimator, spec, dtS, u);
+      if (spec.controller === 'threshold') {
+        for (let j = 0; j < N; j++) offset[j] = offset[j]! + u[j]!;
+        return;
+      }
+      for (let j = 0; j < N; j++) {
+        const f = 1 - u[j]!;
+        u[j] = f > MIN_SCALE ? f : MIN_SCALE;
+      }
+      for (const table of tables) {
+        const { post, weight } = table;
+        for (let s = 0; s < table.count; s++) weight[s] = weight[s]! * u[post[s]!]!;
+      }
+    },
+  };
 }
