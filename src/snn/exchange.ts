@@ -8,6 +8,8 @@
  *   SPIKES.json {"spikes": [[step, input_index], ...]}
  *   OUT.json    {"spikes": [[step, neuron], ...], "weights": [... in synapse order], "theta": [... per neuron]}
  *
+ * Membranes and thresholds θ start at 0, as Brian2 state variables do.
+ *
  * A full network spec (with "populations") is accepted too; then SPIKES.json maps input population
  * names to [[step, index], ...] (a bare list goes to the only input population), and OUT.json holds
  * spikes per population and weights per projection.
@@ -55,6 +57,7 @@ export function specFromExchange(raw: unknown): { spec: NetworkSpec; steps: numb
         decay: decayFactor(n.decay, 'neurons.decay'),
         v_th: finiteNumber(n.v_th, 'neurons.v_th'),
         v_reset: finiteNumber(n.v_reset, 'neurons.v_reset'),
+        v_init: 0, // Brian2's initial value for a state variable
         ...(adapt ? { adaptation: { decay: decayFactor(adapt.decay, 'neurons.threshold_adaptation.decay'), plus: finiteNumber(adapt.plus, 'neurons.threshold_adaptation.plus') } } : {}),
       },
     ],

@@ -57,9 +57,14 @@ export class Network {
     const t = this.t;
     const signals = input.signals ?? NO_SIGNALS;
     const given = input.spikes ?? NO_SPIKES;
-    for (const name of Object.keys(given)) {
+    // Check everything before touching state, so a bad step leaves the network as it was.
+    for (const [name, list] of Object.entries(given)) {
       const p = this.populations.get(name);
       if (!p || p.spec.model !== 'input') throw new RangeError(`step ${t}: '${name}' is not an input population of this network`);
+      for (let k = 0; k < list.length; k++) {
+        const i = list[k]!;
+        if (!Number.isInteger(i) || i < 0 || i >= p.size) throw new RangeError(`step ${t}: input '${name}' spike index ${i} (entry ${k}) out of range [0, ${p.size})`);
+      }
     }
     for (const p of this.populations.values()) p.integrate(t);
     for (const r of this.rules) r.groups?.(t);

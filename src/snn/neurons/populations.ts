@@ -19,8 +19,7 @@ export function createInputPopulation(spec: InputPopulationSpec, ctx: BuildConte
       // Sorted and de-duplicated: a neuron spikes at most once per step, and delivery order is by index.
       let n = 0;
       for (let k = 0; k < given.length; k++) {
-        const i = given[k]!;
-        if (!Number.isInteger(i) || i < 0 || i >= spec.size) throw new RangeError(`input '${spec.name}': spike index ${i} at step ${t} out of range [0, ${spec.size})`);
+        const i = given[k]!; // range-checked by Network.step
         if (seen[i]) continue;
         seen[i] = 1;
         history.lists[at + n++] = i;

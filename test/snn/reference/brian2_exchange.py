@@ -1,7 +1,9 @@
 #!/usr/bin/python3
 """Runs a spikeflow exchange-format network (NET.json + SPIKES.json) in Brian2 and writes OUT.json.
 
-Usage: /usr/bin/python3 brian2_exchange.py NET.json SPIKES.json OUT.json [numpy|cython]
+Usage: /usr/bin/python3 brian2_exchange.py NET.json SPIKES.json OUT.json [NET SPIKES OUT ...]
+Several triples run one after another in one process (Brian2's import dominates a small run).
+BRIAN2_TARGET=numpy|cython picks the code generation target (default numpy: nothing to compile).
 
 This is the reference the engine is compared against spike for spike. Decays are the per-step
 factors from NET.json, applied by multiplication once per step (run_regularly in the 'groups'
@@ -11,6 +13,7 @@ on_post for this step's postsynaptic spikes) -> resets. An input delivered in th
 fires is therefore wiped by its reset.
 """
 import json
+import os
 import sys
 
 import numpy as np
@@ -18,8 +21,7 @@ from brian2 import (NeuronGroup, Synapses, SpikeGeneratorGroup, SpikeMonitor, Ne
                     ms, prefs)
 
 
-def main(net_path, spikes_path, out_path, target='numpy'):
-    prefs.codegen.target = target
+def run(net_path, spikes_path, out_path):
     with open(net_path) as f:
         net = json.load(f)
     with open(spikes_path) as f:
@@ -78,4 +80,9 @@ def main(net_path, spikes_path, out_path, target='numpy'):
 
 
 if __name__ == '__main__':
-    main(*sys.argv[1:])
+    args = sys.argv[1:]
+    if not args or len(args) % 3:
+        sys.exit('usage: brian2_exchange.py NET.json SPIKES.json OUT.json [NET SPIKES OUT ...]')
+    prefs.codegen.target = os.environ.get('BRIAN2_TARGET', 'numpy')
+    for k in range(0, len(args), 3):
+        run(*args[k:k + 3])
