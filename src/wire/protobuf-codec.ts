@@ -1,0 +1,189 @@
+/**
+ * Binary wire codec: WireMessage <-> protobuf Envelope bytes. Event and spike arrays travel as
+ * little-endian byte fields, so encoding is a few typed-array copies and decoding a few more.
+ */
+import { packetOf, type EventPacket } from '../events/packet.js';
+import { EnvelopeType } from './schema.js';
+import { WireError } from './errors.js';
+import { WIRE_VERSION, type SpikeBatch, type WireMessage } from './messages.js';
+
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+/** The bytes of a typed array (a view; copied only on a big-endian host, to little-endian). */
+function leBytes(a: Uint16Array | Uint32Array | Float64Array): Uint8Array {
+  if (LITTLE_ENDIAN) return new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
+  const out = new Uint8Array(a.byteLength);
+  const dv = new DataView(out.buffer);
+  const w = a.BYTES_PER_ELEMENT;
+  for (let i = 0; i < a.length; i++) {
+    if (w === 2) dv.setUint16(i * 2, a[i]!, true);
+    else if (w === 4) dv.setUint32(i * 4, a[i]!, true);
+    else dv.setFloat64(i * 8, a[i]!, true);
+  }
+  return out;
+}
+
+/** A fresh aligned typed array from little-endian bytes; `field` names it in errors. */
+function fromLe<T extends Uint16Array | Uint32Array | Float64Array>(bytes: Uint8Array | undefined, n: number, Ctor: { new (n: number): T; BYTES_PER_ELEMENT: number }, field: string): T {
+  const need = n * Ctor.BYTES_PER_ELEMENT;
+  const len = bytes?.length ?? 0;
+  if (len !== need) throw new WireError(`${field}: ${len} bytes for ${n} values (expected ${need})`);
+  const out = new Ctor(n);
+  if (n === 0) return out;
+  const dst = new Uint8Array(out.buffer);
+  dst.set(bytes!);
+  if (!LITTLE_ENDIAN) {
+    const dv = new DataView(out.buffer);
+    for (let i = 0; i < n; i++) {
+      if (Ctor.BYTES_PER_ELEMENT === 2) (out as Uint16Array)[i] = dv.getUint16(i * 2, true);
+      else if (Ctor.BYTES_PER_ELEMENT === 4) (out as Uint32Array)[i] = dv.getUint32(i * 4, true);
+      else (out as Float64Array)[i] = dv.getFloat64(i * 8, true);
+    }
+  }
+  return out;
+}
+
+/** Integer microsecond offsets from the first event fit in uint32: the compact time encoding applies. */
+function compactTimes(t: Float64Array): Uint32Array | undefined {
+  if (t.length === 0) return new Uint32Array(0);
+  const base = t[0]!;
+  const out = new Uint32Array(t.length);
+  for (let i = 0; i < t.length; i++) {
+    const d = t[i]! - base;
+    if (!Number.isInteger(d) || d < 0 || d > 0xffffffff || !Number.isInteger(t[i]!)) return undefined;
+    out[i] = d;
+  }
+  return out;
+}
+
+export function encodeEvents(packet: EventPacket, sequence: number, source = packet.source.uri ?? packet.source.format): Record<string, unknown> {
+  const offsets = compactTimes(packet.t);
+  return {
+    sequence,
+    source,
+    width: packet.geometry.width,
+    height: packet.geometry.height,
+    count: packet.length,
+    x: leBytes(packet.x),
+    y: leBytes(packet.y),
+    polarity: packet.p,
+    ...(offsets ? { t_base_us: packet.length ? packet.t[0]! : 0, t_offset_us: leBytes(offsets) } : { t_us: leBytes(packet.t) }),
+  };
+}
+
+function encodeSpikes(s: SpikeBatch): Record<string, unknown> {
+  if (s.neuron.length !== s.stepOffset.length) throw new WireError(`spikes: ${s.neuron.length} neurons but ${s.stepOffset.length} step offsets`);
+  return {
+    sequence: s.sequence,
+    source: s.source,
+    layer: s.layer,
+    step_start: s.stepStart,
+    time_start_us: s.timeStartUs,
+    dt_us: s.dtUs,
+    count: s.neuron.length,
+    neuron: leBytes(s.neuron),
+    step_offset: leBytes(s.stepOffset),
+  };
+}
+
+/** One message → Envelope bytes. */
+export function encodeWire(m: WireMessage): Uint8Array {
+  let body: Record<string, unknown>;
+  switch (m.kind) {
+    case 'events':
+      body = { events: encodeEvents(m.packet, m.sequence) };
+      break;
+    case 'spikes':
+      body = { spikes: encodeSpikes(m) };
+      break;
+    case 'decision':
+      body = {
+        decision: {
+          sequence: m.sequence,
+          pipeline: m.pipeline,
+          region: m.region,
+          label: m.label,
+          class_index: m.classIndex,
+          confidence: m.confidence,
+          time_us: m.timeUs,
+          latency_steps: m.latencySteps,
+          latency_us: m.latencyUs,
+          emitted_unix_ms: m.emittedUnixMs,
+        },
+      };
+      break;
+    case 'metrics':
+      body = { metrics: { sequence: m.sequence, pipeline: m.pipeline, time_unix_ms: m.timeUnixMs, values: m.values } };
+      break;
+  }
+  return EnvelopeType.encode(EnvelopeType.fromObject({ version: WIRE_VERSION, ...body })).finish();
+}
+
+const num = (v: unknown): number => (typeof v === 'number' ? v : v && typeof v === 'object' && 'toNumber' in v ? (v as { toNumber(): number }).toNumber() : 0);
+
+/** Envelope bytes → one message; a WireError says what is wrong. */
+export function decodeWire(bytes: Uint8Array): WireMessage {
+  let env: Record<string, any>;
+  try {
+    env = EnvelopeType.decode(bytes) as unknown as Record<string, any>;
+  } catch (e) {
+    throw new WireError(`not a spikeflow protobuf envelope (${(e as Error).message}; ${bytes.length} bytes)`);
+  }
+  const version = env.version ?? 0;
+  if (version !== WIRE_VERSION) throw new WireError(`unsupported wire version ${version} (this reader knows ${WIRE_VERSION})`);
+  if (env.events) {
+    const e = env.events;
+    const n = e.count ?? 0;
+    const x = fromLe(e.x, n, Uint16Array, 'events.x');
+    const y = fromLe(e.y, n, Uint16Array, 'events.y');
+    if ((e.polarity?.length ?? 0) !== n) throw new WireError(`events.polarity: ${e.polarity?.length ?? 0} bytes for ${n} events`);
+    const p = new Uint8Array(n);
+    if (n) p.set(e.polarity);
+    let t: Float64Array;
+    if (e.t_us && e.t_us.length) t = fromLe(e.t_us, n, Float64Array, 'events.t_us');
+    else {
+      const off = fromLe(e.t_offset_us, n, Uint32Array, 'events.t_offset_us');
+      const base = e.t_base_us ?? 0;
+      t = new Float64Array(n);
+      for (let i = 0; i < n; i++) t[i] = base + off[i]!;
+    }
+    const packet = packetOf(x, y, t, p, { width: e.width ?? 0, height: e.height ?? 0 }, { format: 'wire', uri: e.source || undefined });
+    return { kind: 'events', sequence: num(e.sequence), packet };
+  }
+  if (env.spikes) {
+    const s = env.spikes;
+    const n = s.count ?? 0;
+    return {
+      kind: 'spikes',
+      sequence: num(s.sequence),
+      source: s.source ?? '',
+      layer: s.layer ?? '',
+      stepStart: num(s.step_start),
+      timeStartUs: s.time_start_us ?? 0,
+      dtUs: s.dt_us ?? 0,
+      neuron: fromLe(s.neuron, n, Uint32Array, 'spikes.neuron'),
+      stepOffset: fromLe(s.step_offset, n, Uint32Array, 'spikes.step_offset'),
+    };
+  }
+  if (env.decision) {
+    const d = env.decision;
+    return {
+      kind: 'decision',
+      sequence: num(d.sequence),
+      pipeline: d.pipeline ?? '',
+      region: d.region ?? '',
+      label: d.label ?? '',
+      classIndex: d.class_index ?? 0,
+      confidence: d.confidence ?? 0,
+      timeUs: d.time_us ?? 0,
+      latencySteps: d.latency_steps ?? 0,
+      latencyUs: d.latency_us ?? 0,
+      emittedUnixMs: d.emitted_unix_ms ?? 0,
+    };
+  }
+  if (env.metrics) {
+    const m = env.metrics;
+    return { kind: 'metrics', sequence: num(m.sequence), pipeline: m.pipeline ?? '', timeUnixMs: m.time_unix_ms ?? 0, values: { ...(m.values ?? {}) } };
+  }
+  throw new WireError('envelope carries no message (empty body)');
+}
