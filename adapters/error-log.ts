@@ -25,7 +25,6 @@ export class RateLimitedLog {
   ) {}
 
   report(e: Error | string): void {
-    this.count++;
     const now = (this.o.now ?? Date.now)();
     const windowMs = this.o.windowMs ?? 5000;
     if (now - this.windowStart >= windowMs) {
@@ -33,6 +32,7 @@ export class RateLimitedLog {
       this.windowStart = now;
       this.inWindow = 0;
     }
+    this.count++;
     if (this.inWindow < (this.o.perWindow ?? 5)) {
       this.inWindow++;
       this.emit(`${this.prefix}: ${typeof e === 'string' ? e : e.message}`);
