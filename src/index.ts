@@ -9,3 +9,5 @@ export { decodeBuffer, allEvents, type Decoded } from './formats/decode-all.js';
 export { RecordingSummary, type SummaryJson } from './formats/summary.js';
 export { SpifEncoder, SpifDecoder, type SpifEncoderOptions, type SpifDecoderOptions } from './formats/spif.js';
 export * as emulator from './emulator/index.js';
+export * as snn from './snn/index.js';
+export * as wire from './wire/index.js';
