@@ -34,7 +34,8 @@ export class Eligibility {
   readonly e: Float64Array;
   /** Step each synapse's e was last brought up to date (f64: exact for any run length). */
   readonly eStep: Float64Array;
-  private readonly pow: Float64Array;
+  /** λ^k for k < POW_TABLE. */
+  readonly pow: Float64Array;
 
   constructor(
     ctx: BuildContext,
@@ -106,13 +107,13 @@ export function eligibilityOnPost(table: SynapseTable, postSpikes: SpikeHistory,
 /** w ← clip(w + lr·M·e(t)) for every synapse; e is brought up to step t on the way. */
 export function applyModulator(table: SynapseTable, t: number, m: number, el: Eligibility, p: ThreeFactorSpec): void {
   const { weight } = table;
-  const { e, eStep } = el;
+  const { e, eStep, pow } = el;
   const scale = p.learning_rate * m;
   const lo = p.w_min;
   const hi = p.w_max;
   for (let s = 0; s < table.count; s++) {
     const k = t - eStep[s]!;
-    const es = k === 0 ? e[s]! : e[s]! * el.factor(k);
+    const es = k === 0 ? e[s]! : e[s]! * (k < POW_TABLE ? pow[k]! : el.factor(k));
     e[s] = es;
     eStep[s] = t;
     if (es === 0) continue;
