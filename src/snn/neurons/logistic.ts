@@ -1,6 +1,99 @@
-// PLACEHOLDER (uncommitted): being written by a helper.
+/**
+ * Logistic units (the readout layer of Grimaldi & Perrinet 2023), as pure steps over flat arrays:
+ *
+ *   (synapses at step t−1: a += w for every arrival, delivered by the projections)
+ *   threshold (step t):   p ← σ(a + b) = 1 / (1 + e^−(a + b));   spike ⇔ p > threshold (strict);
+ *                         a ← 0
+ *   (synapses at step t: a += w ...)
+ *
+ * The accumulator is read and cleared in the threshold slot rather than in `integrate`: in Brian2's
+ * order (integrate → thresholds → synapses) input delivered at step t is first seen by the
+ * threshold of step t + 1, so clearing it in `integrate` would throw every arrival away unread.
+ * Between the synapses slot and the next threshold `a` holds exactly the arrivals of one step, which
+ * is what the readout rule fits: p(t) = σ(Σ_{arrivals at t} w + b), a time-invariant logistic
+ * regression. There is no membrane and no reset: the unit has no memory beyond its delays.
+ */
 import type { LogisticPopulationSpec } from '../spec.js';
 import type { BuildContext, PopulationRuntime } from '../runtime-types.js';
-export function createLogisticPopulation(spec: LogisticPopulationSpec, _ctx: BuildContext, _slots: number): PopulationRuntime {
-  throw new Error(`${JSON.stringify(spec).slice(0, 40)}: not implemented yet`);
+import { SpikeHistory } from '../spike-history.js';
+
+export interface LogisticState {
+  /** Activation accumulator: weighted input delivered since the last threshold. */
+  readonly a: Float64Array;
+  /** Per-unit bias b (trained by the readout rule). */
+  readonly bias: Float64Array;
+  /** Probabilities computed by the last threshold step (from the arrivals of the step before). */
+  readonly p: Float64Array;
+}
+
+/** The logistic function, written so large |x| neither overflows nor loses the small tail. */
+export function sigmoid(x: number): number {
+  if (x >= 0) return 1 / (1 + Math.exp(-x));
+  const e = Math.exp(x);
+  return e / (1 + e);
+}
+
+/** p ← σ(a + b), spikes where p > threshold into out[at…] (ascending), then a ← 0; returns the count. */
+export function logisticThreshold(s: LogisticState, spec: LogisticPopulationSpec, out: Int32Array, at: number): number {
+  const { a, bias, p } = s;
+  const th = spec.threshold;
+  let k = 0;
+  for (let j = 0; j < a.length; j++) {
+    const q = sigmoid(a[j]! + bias[j]!);
+    p[j] = q;
+    a[j] = 0;
+    if (q > th) out[at + k++] = j;
+  }
+  return k;
+}
+
+/** σ(a + b) for the input accumulated so far (this step's arrivals, after the synapses slot), into out. */
+export function logisticPredict(s: LogisticState, out: Float64Array): Float64Array {
+  const { a, bias } = s;
+  for (let j = 0; j < a.length; j++) out[j] = sigmoid(a[j]! + bias[j]!);
+  return out;
+}
+
+export interface LogisticPopulationRuntime extends PopulationRuntime {
+  readonly spec: LogisticPopulationSpec;
+  readonly state: LogisticState;
+  /** Probabilities of the last step's threshold (the decision the spikes were taken from). */
+  readonly p: Float64Array;
+  /**
+   * σ(a + b) for the input that arrived in the last step run, i.e. what the next step's threshold
+   * will compute (before that step's bias change, if any); `out` defaults to a new array.
+   */
+  predict(out?: Float64Array): Float64Array;
+}
+
+export function createLogisticPopulation(spec: LogisticPopulationSpec, ctx: BuildContext, historySlots: number): LogisticPopulationRuntime {
+  const { arena } = ctx;
+  const n = spec.size;
+  const state: LogisticState = {
+    a: arena.f64(`${spec.name}.a`, n),
+    bias: arena.f64(`${spec.name}.bias`, n),
+    p: arena.f64(`${spec.name}.p`, n),
+  };
+  state.bias.fill(spec.bias_init);
+  state.p.fill(sigmoid(spec.bias_init));
+  const history = new SpikeHistory(arena, spec.name, n, historySlots);
+  return {
+    spec,
+    size: n,
+    state,
+    p: state.p,
+    history,
+    input: state.a,
+    integrate() {},
+    threshold(t) {
+      const at = history.begin(t);
+      const count = logisticThreshold(state, spec, history.lists, at);
+      history.setCount(t, count);
+      return count;
+    },
+    reset() {},
+    predict(out = new Float64Array(n)) {
+      return logisticPredict(state, out);
+    },
+  };
 }

@@ -1,6 +1,204 @@
-// PLACEHOLDER (uncommitted): being written by a helper.
+/**
+ * Supervised online readout (Grimaldi & Perrinet 2023): time-invariant logistic regression of the
+ * label on the arrivals of each step, trained online. Runs in the `synapses` slot of step t, right
+ * after every projection delivered, when the target population's accumulator holds exactly step t's
+ * arrivals (see neurons/logistic.ts), and before any delay learning (`end` slot) could regroup the
+ * table, so the gradient goes to exactly the synapses that delivered:
+ *
+ *   p_j = σ(a_j + b_j),   a_j = Σ_{synapses s onto j arriving at t} w_s
+ *   L   = Σ_j −y_j·log p_j − (1 − y_j)·log(1 − p_j)                 (binary cross-entropy)
+ *   e_j = ∂L/∂(a_j + b_j) = p_j − y_j
+ *   g_s = e_post(s)·[s delivered at t]      (synapse-list projections)
+ *   g_w = Σ_{(w, o) arriving at t} e_o       (conv: shared kernel entry w, summed over output
+ *                                             positions and so learnt per delay tap)
+ *   g_b,j = e_j
+ *
+ * SGD:  θ ← θ − lr·g.
+ * Adam (bias-corrected, lazy): k ← k + 1 once per step with a label;  for every θ with a gradient
+ * this step (arrived synapses / touched kernel entries, and the biases) only:
+ *   m ← β1·m + (1 − β1)·g,   v ← β2·v + (1 − β2)·g²,   θ ← θ − lr·(m / (1 − β1^k)) / (√(v / (1 − β2^k)) + ε)
+ * so a step costs O(arrivals), not O(synapses).
+ *
+ * Magnitude pruning (optional): every `every_steps` steps (after the update of each step t with
+ * (t + 1) mod every_steps = 0, while learning is on) the `keep` largest |w| stay, the others are
+ * set to zero and masked; masked weights are never updated again, so they stay zero.
+ *
+ * The label is the signal named `signal` given to the step: a class index (one-hot target over the
+ * output units) or one target per output unit. A step without it updates nothing.
+ *
+ * The target's biases are trained by the first readout rule (in spec order) onto that population
+ * only, so two readouts converging on one layer do not step its biases twice.
+ *
+ * State in the arena (prefix `<projection>.readout`): Adam moments of weights and biases, the step
+ * count k, the pruning mask. Per-synapse arrays are registered with the synapse table so delay
+ * learning's regrouping permutes them along with the weights.
+ */
 import type { ReadoutSpec } from '../spec.js';
-import type { BuildContext, RuleRuntime } from '../runtime-types.js';
-export function createReadout(spec: ReadoutSpec, _ctx: BuildContext): RuleRuntime {
-  throw new Error(`${JSON.stringify(spec).slice(0, 40)}: not implemented yet`);
+import type { BuildContext, RuleRuntime, StepSignals } from '../runtime-types.js';
+import type { LogisticPopulationRuntime } from '../neurons/logistic.js';
+import { sigmoid } from '../neurons/logistic.js';
+import type { ConvProjectionRuntime } from '../projections/conv.js';
+import { forEachConvArrival } from '../projections/conv.js';
+
+/** Moments and step count of one optimizer (Adam; SGD keeps none). */
+export interface AdamState {
+  readonly m: Float64Array;
+  readonly v: Float64Array;
+}
+
+export interface ReadoutRuntime extends RuleRuntime {
+  readonly spec: ReadoutSpec;
+  /** Trainable weights: the synapse table's (table order) or the conv kernel's. */
+  readonly weight: Float64Array;
+  /** 1 where a weight was pruned (kept at zero); all 0 without pruning. */
+  readonly mask: Uint8Array;
+  /** Adam's bias-correction step count k (steps with a label while learning was on). */
+  readonly steps: Float64Array;
+}
+
+/** Writes the per-unit targets y for a label (class index → one-hot, or an array); throws on a bad label. */
+export function readoutTargets(label: number | ArrayLike<number>, y: Float64Array, what: string): void {
+  if (typeof label === 'number') {
+    if (!Number.isInteger(label) || label < 0 || label >= y.length) throw new RangeError(`${what}: class index ${label} out of range [0, ${y.length})`);
+    y.fill(0);
+    y[label] = 1;
+    return;
+  }
+  if (label.length !== y.length) throw new RangeError(`${what}: ${label.length} targets for ${y.length} output units`);
+  for (let j = 0; j < y.length; j++) y[j] = label[j]!;
+}
+
+/** One Adam update of parameter i with gradient g; c1 = 1 − β1^k, c2 = 1 − β2^k. */
+export function adamUpdate(theta: Float64Array, st: AdamState, i: number, g: number, spec: ReadoutSpec, c1: number, c2: number): void {
+  const m = spec.beta1 * st.m[i]! + (1 - spec.beta1) * g;
+  const v = spec.beta2 * st.v[i]! + (1 - spec.beta2) * g * g;
+  st.m[i] = m;
+  st.v[i] = v;
+  theta[i] = theta[i]! - (spec.learning_rate * (m / c1)) / (Math.sqrt(v / c2) + spec.epsilon);
+}
+
+/** Keeps the `keep` largest |w| (ties: lower index first); zeroes and masks the rest, and their moments. */
+export function pruneWeights(weight: Float64Array, mask: Uint8Array, keep: number, moments?: AdamState): void {
+  const n = weight.length;
+  if (keep >= n) return;
+  const order = new Int32Array(n);
+  for (let i = 0; i < n; i++) order[i] = i;
+  order.sort((a, b) => Math.abs(weight[b]!) - Math.abs(weight[a]!) || a - b);
+  for (let r = keep; r < n; r++) {
+    const i = order[r]!;
+    mask[i] = 1;
+    weight[i] = 0;
+    if (moments) {
+      moments.m[i] = 0;
+      moments.v[i] = 0;
+    }
+  }
+}
+
+export function createReadout(spec: ReadoutSpec, ctx: BuildContext): ReadoutRuntime {
+  const proj = ctx.projections.get(spec.projection)!;
+  const to = proj.to as LogisticPopulationRuntime;
+  const nOut = to.size;
+  const conv = proj.spec.kind === 'conv' ? (proj as ConvProjectionRuntime).kernel : undefined;
+  const table = proj.table;
+  const weight = conv ? conv.weight : table!.weight;
+  const nW = weight.length;
+
+  // A unique arena prefix even if several readouts train one projection.
+  const index = ctx.spec.plasticity.indexOf(spec);
+  const twin = ctx.spec.plasticity.some((r, i) => i < index && r.rule === 'readout' && r.projection === spec.projection);
+  const name = `${spec.projection}.readout${twin ? `#${index}` : ''}`;
+  const targetOf = (projection: string) => ctx.spec.projections.find((p) => p.name === projection)?.to;
+  const first = ctx.spec.plasticity.find((r) => r.rule === 'readout' && targetOf(r.projection) === to.spec.name);
+  const ownsBias = index < 0 || first === spec; // a rule built outside its network spec trains the biases itself
+
+  const adam = spec.optimizer === 'adam';
+  const wMoments: AdamState | undefined = adam ? { m: ctx.arena.f64(`${name}.m`, nW), v: ctx.arena.f64(`${name}.v`, nW) } : undefined;
+  const bMoments: AdamState | undefined = adam && ownsBias ? { m: ctx.arena.f64(`${name}.biasM`, nOut), v: ctx.arena.f64(`${name}.biasV`, nOut) } : undefined;
+  const steps = ctx.arena.f64(`${name}.steps`, 1);
+  const mask = spec.prune ? ctx.arena.u8(`${name}.mask`, nW) : new Uint8Array(nW);
+  if (table) {
+    if (wMoments) {
+      table.track(wMoments.m);
+      table.track(wMoments.v);
+    }
+    if (spec.prune) table.track(mask);
+  }
+
+  // Scratch, zero between steps.
+  const y = new Float64Array(nOut);
+  const e = new Float64Array(nOut);
+  const grad = conv ? new Float64Array(nW) : undefined;
+  const touched = conv ? new Int32Array(nW) : undefined;
+  const isTouched = conv ? new Uint8Array(nW) : undefined;
+  const what = `readout '${spec.projection}'`;
+  const bias = to.state.bias;
+  const a = to.state.a;
+
+  const update = (theta: Float64Array, st: AdamState | undefined, i: number, g: number, c1: number, c2: number): void => {
+    if (st) adamUpdate(theta, st, i, g, spec, c1, c2);
+    else theta[i] = theta[i]! - spec.learning_rate * g;
+  };
+
+  return {
+    spec,
+    enabled: spec.enabled,
+    weight,
+    mask,
+    steps,
+    synapses(t: number, signals: StepSignals) {
+      if (!this.enabled) return;
+      const label = signals[spec.signal];
+      if (label !== undefined) {
+        readoutTargets(label, y, what);
+        for (let j = 0; j < nOut; j++) e[j] = sigmoid(a[j]! + bias[j]!) - y[j]!;
+        let c1 = 1;
+        let c2 = 1;
+        if (adam) {
+          const k = (steps[0] = steps[0]! + 1);
+          c1 = 1 - Math.pow(spec.beta1, k);
+          c2 = 1 - Math.pow(spec.beta2, k);
+        }
+        if (conv) {
+          // Shared weights: sum the gradient per kernel entry first, then step each touched entry once.
+          const gr = grad!;
+          const tl = touched!;
+          const seen = isTouched!;
+          let nt = 0;
+          forEachConvArrival(conv, proj.from.history, t, (w, o) => {
+            if (mask[w]) return;
+            if (!seen[w]) {
+              seen[w] = 1;
+              tl[nt++] = w;
+            }
+            gr[w] = gr[w]! + e[o]!;
+          });
+          for (let q = 0; q < nt; q++) {
+            const w = tl[q]!;
+            update(weight, wMoments, w, gr[w]!, c1, c2);
+            gr[w] = 0;
+            seen[w] = 0;
+          }
+        } else {
+          const tb = table!;
+          const D = tb.delaySlots;
+          const { groupStart, post } = tb;
+          const hist = proj.from.history;
+          const lists = hist.lists;
+          for (let d = D - 1; d >= 0; d--) {
+            const n = hist.count(t - d);
+            if (n === 0) continue;
+            const at = hist.offset(t - d);
+            for (let k = 0; k < n; k++) {
+              const g0 = lists[at + k]! * D + d;
+              const end = groupStart[g0 + 1]!;
+              for (let s = groupStart[g0]!; s < end; s++) if (!mask[s]) update(weight, wMoments, s, e[post[s]!]!, c1, c2);
+            }
+          }
+        }
+        if (ownsBias) for (let j = 0; j < nOut; j++) update(bias, bMoments, j, e[j]!, c1, c2);
+      }
+      if (spec.prune && (t + 1) % spec.prune.every_steps === 0) pruneWeights(weight, mask, spec.prune.keep, wMoments);
+    },
+  };
 }

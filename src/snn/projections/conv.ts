@@ -1,6 +1,153 @@
-// PLACEHOLDER (uncommitted): being written by a helper.
+/**
+ * Event-driven convolution over the sensor plane with a kernel over input channel × delay × space
+ * (Grimaldi & Perrinet 2023, "Learning heterogeneous delays in a layer of spiking neurons for fast
+ * motion detection"):
+ *
+ *   a[c, oy, ox](t) += Σ_{ci, d, ky, kx} W[c][ci][d][ky][kx] · s[ci, oy·stride + ky, ox·stride + kx](t − d)
+ *
+ * with s(t) the input spikes of step t. Rather than sweeping the plane, each input spike of step
+ * t − d (read from the spike history, which keeps `delays` steps) is scattered to the outputs whose
+ * receptive field holds it: cost = spikes in the last `delays` steps × C_out × (K/stride)².
+ *
+ * Layouts (row-major): input i = (ci·H + y)·W + x, output o = (c·OH + oy)·OW + ox,
+ * kernel w = (((c·C_in + ci)·D + d)·K + ky)·K + kx.
+ *
+ * Arrivals are visited in the synapse table's order (earlier spikes first, then ascending input
+ * index), so the sums round exactly as an equivalent sparse projection's would.
+ */
 import type { ConvProjectionSpec } from '../spec.js';
+import { Rng } from '../../emulator/rng.js';
 import type { BuildContext, ProjectionRuntime, PopulationRuntime } from '../runtime-types.js';
-export function createConvProjection(spec: ConvProjectionSpec, _from: PopulationRuntime, _to: PopulationRuntime, _ctx: BuildContext): ProjectionRuntime {
-  throw new Error(`${JSON.stringify(spec).slice(0, 40)}: not implemented yet`);
+import type { SpikeHistory } from '../spike-history.js';
+import { drawInit, hashName } from './synapse-list.js';
+
+/** Geometry and shared weights of one convolutional projection. */
+export interface ConvKernel {
+  readonly cin: number;
+  readonly h: number;
+  readonly w: number;
+  readonly cout: number;
+  readonly oh: number;
+  readonly ow: number;
+  readonly k: number;
+  readonly stride: number;
+  /** D: taps at delays 0 … D − 1. */
+  readonly delays: number;
+  /** C_out·C_in·D·K·K shared weights (in the arena). */
+  readonly weight: Float64Array;
+}
+
+export interface ConvProjectionRuntime extends ProjectionRuntime {
+  readonly spec: ConvProjectionSpec;
+  readonly kernel: ConvKernel;
+}
+
+/** Kernel index of W[c][ci][d][ky][kx]. */
+export function convWeightIndex(g: ConvKernel, c: number, ci: number, d: number, ky: number, kx: number): number {
+  return (((c * g.cin + ci) * g.delays + d) * g.k + ky) * g.k + kx;
+}
+
+/**
+ * Calls visit(w, o) for every (kernel entry, output unit) pair carrying input at step t: an input
+ * spike of step t − d at (ci, y, x) reaches output (c, oy, ox) through W[c][ci][d][y − oy·s][x − ox·s].
+ */
+export function forEachConvArrival(g: ConvKernel, pre: SpikeHistory, t: number, visit: (w: number, o: number) => void): void {
+  const { cin, h, w: W, cout, oh, ow, k, stride, delays: D } = g;
+  const plane = h * W;
+  const lists = pre.lists;
+  for (let d = D - 1; d >= 0; d--) {
+    const n = pre.count(t - d);
+    if (n === 0) continue;
+    const at = pre.offset(t - d);
+    for (let q = 0; q < n; q++) {
+      const i = lists[at + q]!;
+      const ci = Math.floor(i / plane);
+      const r = i - ci * plane;
+      const y = Math.floor(r / W);
+      const x = r - y * W;
+      for (let c = 0; c < cout; c++) {
+        const wc = (c * cin + ci) * D + d;
+        for (let ky = 0; ky < k && ky <= y; ky++) {
+          const yy = y - ky;
+          if (yy % stride !== 0) continue;
+          const oy = yy / stride;
+          if (oy >= oh) continue;
+          const wy = (wc * k + ky) * k;
+          const oRow = (c * oh + oy) * ow;
+          for (let kx = 0; kx < k && kx <= x; kx++) {
+            const xx = x - kx;
+            if (xx % stride !== 0) continue;
+            const ox = xx / stride;
+            if (ox >= ow) continue;
+            visit(wy + kx, oRow + ox);
+          }
+        }
+      }
+    }
+  }
+}
+
+/** Adds step t's arrivals to target (the output population's input): target[o] += W[w]. */
+export function convDeliver(g: ConvKernel, pre: SpikeHistory, t: number, target: Float64Array): void {
+  const { cin, h, w: W, cout, oh, ow, k, stride, delays: D, weight } = g;
+  const plane = h * W;
+  const lists = pre.lists;
+  for (let d = D - 1; d >= 0; d--) {
+    const n = pre.count(t - d);
+    if (n === 0) continue;
+    const at = pre.offset(t - d);
+    for (let q = 0; q < n; q++) {
+      const i = lists[at + q]!;
+      const ci = Math.floor(i / plane);
+      const r = i - ci * plane;
+      const y = Math.floor(r / W);
+      const x = r - y * W;
+      for (let c = 0; c < cout; c++) {
+        const wc = (c * cin + ci) * D + d;
+        for (let ky = 0; ky < k && ky <= y; ky++) {
+          const yy = y - ky;
+          if (yy % stride !== 0) continue;
+          const oy = yy / stride;
+          if (oy >= oh) continue;
+          const wy = (wc * k + ky) * k;
+          const oRow = (c * oh + oy) * ow;
+          for (let kx = 0; kx < k && kx <= x; kx++) {
+            const xx = x - kx;
+            if (xx % stride !== 0) continue;
+            const ox = xx / stride;
+            if (ox >= ow) continue;
+            target[oRow + ox] = target[oRow + ox]! + weight[wy + kx]!;
+          }
+        }
+      }
+    }
+  }
+}
+
+export function createConvProjection(spec: ConvProjectionSpec, from: PopulationRuntime, to: PopulationRuntime, ctx: BuildContext): ConvProjectionRuntime {
+  const [cin, h, w] = from.spec.shape as [number, number, number];
+  const [cout, oh, ow] = to.spec.shape as [number, number, number];
+  const k = spec.kernel_size;
+  const D = spec.delays;
+  const n = cout * cin * D * k * k;
+  const weight = ctx.arena.f64(`${spec.name}.weight`, n);
+  if (Array.isArray(spec.weight)) {
+    weight.set(spec.weight as readonly number[]);
+  } else {
+    const rng = new Rng(spec.seed ?? ctx.spec.seed, hashName(spec.name));
+    for (let s = 0; s < n; s++) weight[s] = drawInit(spec.weight as Exclude<ConvProjectionSpec['weight'], readonly number[]>, rng, false);
+  }
+  if (from.history.slots < D) throw new RangeError(`conv '${spec.name}': '${from.spec.name}' keeps ${from.history.slots} steps of spikes, the kernel needs ${D}`);
+  const kernel: ConvKernel = { cin, h, w, cout, oh, ow, k, stride: spec.stride, delays: D, weight };
+  return {
+    spec,
+    from,
+    to,
+    kernel,
+    // Effective connections (what an equivalent sparse projection would list), not kernel entries.
+    synapseCount: cout * oh * ow * cin * D * k * k,
+    deliver(t) {
+      convDeliver(kernel, from.history, t, to.input);
+    },
+  };
 }
