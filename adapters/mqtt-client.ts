@@ -1,0 +1,200 @@
+/**
+ * One MQTT connection as the MQTT source and sink want it: mqtt.js underneath, MQTT 5 by default, TCP
+ * no-delay on every socket it opens, reconnects paced by the shared Backoff, persistent-session options
+ * (clean=false + clientId + session expiry), TLS, and the embedded broker when no URL is given.
+ * Connection errors are counted and logged rate-limited, naming the broker without credentials.
+ */
+import type { Socket } from 'node:net';
+import mqtt, { type IClientOptions, type IConnackPacket, type MqttClient } from 'mqtt';
+import { Backoff, type BackoffOptions } from './backoff.js';
+import { RateLimitedLog, type ErrorLogOptions } from './error-log.js';
+import { acquireDefaultBroker, type MqttBrokerOptions } from './mqtt-broker.js';
+
+export interface MqttTlsOptions {
+  readonly ca?: string | Buffer | Array<string | Buffer>;
+  readonly cert?: string | Buffer;
+  readonly key?: string | Buffer;
+  readonly passphrase?: string;
+  /** Default true: a broker certificate that does not verify is refused. */
+  readonly rejectUnauthorized?: boolean;
+  readonly servername?: string;
+}
+
+export interface MqttConnectionOptions {
+  /** mqtt://, mqtts://, tcp://, tls://, ws://, wss://. Absent: the embedded default broker (see `embedded`). */
+  readonly url?: string;
+  /** Where the embedded default broker listens when `url` is absent (default 127.0.0.1:1883). */
+  readonly embedded?: MqttBrokerOptions;
+  /** Default: a random `spikeflow-…` id. Fix it for a persistent session. */
+  readonly clientId?: string;
+  /** Clean start (default true). false + a fixed clientId: the broker keeps the session and queues QoS ≥ 1 messages while away. */
+  readonly clean?: boolean;
+  /** MQTT 5 session expiry (default 0 with clean, 3600 s without). */
+  readonly sessionExpirySeconds?: number;
+  /** 5 (default) or 4 (3.1.1). The embedded broker (aedes) needs 4 and gets it. */
+  readonly protocolVersion?: 4 | 5;
+  readonly username?: string;
+  readonly password?: string;
+  readonly tls?: MqttTlsOptions;
+  /** Keepalive in seconds (default 30). */
+  readonly keepaliveSeconds?: number;
+  /** CONNACK wait in ms (default 10000). */
+  readonly connectTimeoutMs?: number;
+  /** Reconnect pacing (default Backoff defaults: 200 ms doubling to 5 s); false: no reconnect. */
+  readonly reconnect?: false | BackoffOptions;
+  /** Where rate-limited error lines go (default stderr, 5 per 5 s per kind). */
+  readonly log?: ErrorLogOptions;
+  /** Extra mqtt.js options, applied last (escape hatch). */
+  readonly mqttOptions?: Partial<IClientOptions>;
+}
+
+export interface ConnectionStats {
+  connected: boolean;
+  /** Successful connections (CONNACK accepted). */
+  connections: number;
+  /** Connections after the first one. */
+  reconnects: number;
+  /** Connection losses and failed attempts. */
+  disconnects: number;
+  /** The broker resumed our session at the last connection. */
+  sessionPresent: boolean;
+  /** True once no-delay was set on the current socket. */
+  noDelay: boolean;
+  connectionErrors: number;
+}
+
+export function newConnectionStats(): ConnectionStats {
+  return { connected: false, connections: 0, reconnects: 0, disconnects: 0, sessionPresent: false, noDelay: false, connectionErrors: 0 };
+}
+
+export interface ConnectionHooks {
+  /** Every accepted CONNACK (first connection and reconnections). */
+  onConnect(connack: IConnackPacket): void;
+  /** Reconnecting gave up (Backoff maxAttempts or reconnect: false). */
+  onGiveUp(e: Error): void;
+}
+
+export interface ManagedConnection {
+  readonly client: MqttClient;
+  /** The broker as it may be logged: scheme, host and port, never credentials. */
+  readonly where: string;
+  readonly protocolVersion: 4 | 5;
+  /** Ends the connection (DISCONNECT, or at once when `force`), then releases the embedded broker if used. */
+  close(force?: boolean): Promise<void>;
+}
+
+/** scheme://host:port of a broker URL, without user, password or query. */
+export function brokerLabel(url: string): string {
+  try {
+    const u = new URL(url);
+    return `${u.protocol}//${u.host}`;
+  } catch {
+    return 'mqtt (unparsable URL)';
+  }
+}
+
+const CLOSE_TIMEOUT_MS = 3000;
+let idCounter = 0;
+export function randomClientId(): string {
+  return `spikeflow-${process.pid.toString(36)}-${(idCounter++).toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
+}
+
+/** Packets that prove the broker serves us; only they reset the backoff (not a bare CONNACK: see backoff.ts). */
+const PROOF_OF_SERVICE = new Set(['publish', 'suback', 'puback', 'pubrec', 'pubcomp', 'pingresp']);
+
+export async function openConnection(o: MqttConnectionOptions, stats: ConnectionStats, hooks: ConnectionHooks): Promise<ManagedConnection> {
+  let url = o.url;
+  let protocolVersion: 4 | 5 = o.protocolVersion ?? 5;
+  let release = async () => {};
+  if (url === undefined) {
+    const d = await acquireDefaultBroker(o.embedded);
+    url = d.broker.url;
+    protocolVersion = d.broker.protocolVersion;
+    release = d.release;
+  }
+  const where = brokerLabel(url);
+  const connLog = new RateLimitedLog(`mqtt ${where}`, o.log);
+  const clean = o.clean ?? true;
+  const backoff = o.reconnect === false ? undefined : new Backoff(o.reconnect);
+  const firstDelay = o.reconnect === false ? 0 : (o.reconnect?.initialDelayMs ?? 200);
+  const options: IClientOptions = {
+    protocolVersion,
+    clientId: o.clientId ?? randomClientId(),
+    clean,
+    keepalive: o.keepaliveSeconds ?? 30,
+    connectTimeout: o.connectTimeoutMs ?? 10_000,
+    reconnectPeriod: firstDelay,
+    // Resubscription is done by the source itself, only when the broker did not keep the session.
+    resubscribe: false,
+    manualConnect: true,
+    ...(o.username !== undefined ? { username: o.username } : {}),
+    ...(o.password !== undefined ? { password: o.password } : {}),
+    ...(protocolVersion === 5 ? { properties: { sessionExpiryInterval: o.sessionExpirySeconds ?? (clean ? 0 : 3600) } } : {}),
+    ...((o.tls ?? {}) as Partial<IClientOptions>),
+    ...(o.mqttOptions ?? {}),
+  };
+  const client = mqtt.connect(url, options);
+  // mqtt.js opens sockets without no-delay; wrap its stream factory so every (re)connection gets it.
+  const c = client as unknown as { streamBuilder: (cl: MqttClient) => unknown };
+  const build = c.streamBuilder;
+  c.streamBuilder = (cl) => {
+    const s = build(cl) as Partial<Socket>;
+    stats.noDelay = false;
+    if (typeof s.setNoDelay === 'function') {
+      s.setNoDelay(true);
+      stats.noDelay = true;
+    }
+    return s;
+  };
+
+  let closing = false;
+  client.on('connect', (connack: IConnackPacket) => {
+    stats.connected = true;
+    stats.connections++;
+    stats.reconnects = stats.connections - 1;
+    stats.sessionPresent = connack.sessionPresent;
+    hooks.onConnect(connack);
+  });
+  client.on('packetreceive', (p) => {
+    if (PROOF_OF_SERVICE.has(p.cmd)) backoff?.reset();
+  });
+  // Runs before mqtt.js' own close handler, which arms the reconnect timer with options.reconnectPeriod.
+  client.prependListener('close', () => {
+    if (stats.connected) stats.connected = false;
+    if (closing) return;
+    stats.disconnects++;
+    const delay = backoff?.next();
+    if (delay === undefined) {
+      client.options.reconnectPeriod = 0;
+      void client.endAsync(true).catch(() => {});
+      hooks.onGiveUp(new Error(`mqtt ${where}: connection lost, ${backoff ? `gave up after ${backoff.failures - 1} attempts` : 'reconnect disabled'}`));
+      return;
+    }
+    client.options.reconnectPeriod = Math.max(1, delay);
+  });
+  client.on('error', (e) => {
+    stats.connectionErrors++;
+    connLog.report(e);
+  });
+  client.connect();
+
+  return {
+    client,
+    where,
+    protocolVersion,
+    close: async (force = false) => {
+      if (closing) return;
+      closing = true;
+      connLog.flush();
+      // A polite end waits for unacknowledged messages, forever if the broker is gone: bound it.
+      const ended = client.endAsync(force || !client.connected).catch(() => {});
+      let timer: NodeJS.Timeout | undefined;
+      const timedOut = new Promise<void>((r) => (timer = setTimeout(r, CLOSE_TIMEOUT_MS)));
+      await Promise.race([ended, timedOut]);
+      clearTimeout(timer);
+      client.stream?.destroy();
+      stats.connected = false;
+      await release();
+    },
+  };
+}
