@@ -1,0 +1,242 @@
+/**
+ * Event packets downsampled to frames: the count of events per pixel over a window of event time,
+ * saturating at 255, for viewers that want images rather than thousands of events per message.
+ * Browser-safe (no Node imports).
+ *
+ * Binary message, little-endian: "SFF1" | u8 layout (0 dense, 1 sparse) | u8 0 | u16 width | u16 height |
+ * u16 source bytes | f64 sequence | f64 windowStartUs | f64 windowUs | u32 events | source UTF-8 | counts.
+ * Dense counts: width×height bytes, row-major. Sparse (chosen when smaller): u32 n, n × u32 pixel index,
+ * n × u8 count. A protobuf Envelope never starts with "S" (its first byte is the version tag 0x08).
+ * JSON: {"version":1,"frame":{sequence, source, width, height, windowStartUs, windowUs, events, layout, counts: base64}}.
+ */
+import type { EventPacket, Geometry } from '../src/events/packet.js';
+import { WireError } from '../src/wire/errors.js';
+import { packetSourceName } from './ws-protocol.js';
+
+export interface CountFrame {
+  readonly sequence: number;
+  readonly source: string;
+  readonly width: number;
+  readonly height: number;
+  /** Start of the window in event time (µs), a multiple of windowUs. */
+  readonly windowStartUs: number;
+  readonly windowUs: number;
+  /** Events counted in the window (those inside the geometry). */
+  readonly events: number;
+  /** width × height counts, row-major (index y × width + x), saturating at 255. */
+  readonly counts: Uint8Array;
+}
+
+const MAGIC = [0x53, 0x46, 0x46, 0x31]; // "SFF1"
+const HEADER = 40;
+
+export function isFrameBytes(b: Uint8Array): boolean {
+  return b.length >= 4 && b[0] === MAGIC[0] && b[1] === MAGIC[1] && b[2] === MAGIC[2] && b[3] === MAGIC[3];
+}
+
+/** The counts section: dense or sparse, whichever is smaller. */
+function countsPayload(counts: Uint8Array): { layout: 0 | 1; bytes: Uint8Array } {
+  let nnz = 0;
+  for (let i = 0; i < counts.length; i++) if (counts[i] !== 0) nnz++;
+  if (4 + nnz * 5 >= counts.length) return { layout: 0, bytes: counts };
+  const out = new Uint8Array(4 + nnz * 5);
+  const dv = new DataView(out.buffer);
+  dv.setUint32(0, nnz, true);
+  for (let i = 0, k = 0; i < counts.length; i++) {
+    const c = counts[i]!;
+    if (c === 0) continue;
+    dv.setUint32(4 + k * 4, i, true);
+    out[4 + nnz * 4 + k] = c;
+    k++;
+  }
+  return { layout: 1, bytes: out };
+}
+
+function countsFrom(layout: number, bytes: Uint8Array, n: number): Uint8Array {
+  if (layout === 0) {
+    if (bytes.length !== n) throw new WireError(`frame: ${bytes.length} count bytes for ${n} pixels`);
+    return bytes.slice();
+  }
+  if (layout !== 1) throw new WireError(`frame: unknown layout ${layout}`);
+  if (bytes.length < 4) throw new WireError('frame: sparse counts truncated');
+  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const nnz = dv.getUint32(0, true);
+  if (bytes.length !== 4 + nnz * 5) throw new WireError(`frame: sparse counts of ${nnz} pixels need ${4 + nnz * 5} bytes, got ${bytes.length}`);
+  const out = new Uint8Array(n);
+  for (let k = 0; k < nnz; k++) {
+    const i = dv.getUint32(4 + k * 4, true);
+    if (i >= n) throw new WireError(`frame: pixel index ${i} outside ${n} pixels`);
+    out[i] = bytes[4 + nnz * 4 + k]!;
+  }
+  return out;
+}
+
+const utf8 = new TextEncoder();
+const fromUtf8 = new TextDecoder();
+
+export function encodeFrame(f: CountFrame): Uint8Array {
+  const src = utf8.encode(f.source);
+  const { layout, bytes } = countsPayload(f.counts);
+  const out = new Uint8Array(HEADER + src.length + bytes.length);
+  const dv = new DataView(out.buffer);
+  out.set(MAGIC, 0);
+  out[4] = layout;
+  dv.setUint16(6, f.width, true);
+  dv.setUint16(8, f.height, true);
+  dv.setUint16(10, src.length, true);
+  dv.setFloat64(12, f.sequence, true);
+  dv.setFloat64(20, f.windowStartUs, true);
+  dv.setFloat64(28, f.windowUs, true);
+  dv.setUint32(36, f.events, true);
+  out.set(src, HEADER);
+  out.set(bytes, HEADER + src.length);
+  return out;
+}
+
+export function decodeFrame(b: Uint8Array): CountFrame {
+  if (!isFrameBytes(b) || b.length < HEADER) throw new WireError(`not a frame message (${b.length} bytes)`);
+  const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  const width = dv.getUint16(6, true);
+  const height = dv.getUint16(8, true);
+  const srcLen = dv.getUint16(10, true);
+  if (HEADER + srcLen > b.length) throw new WireError('frame: source name truncated');
+  return {
+    sequence: dv.getFloat64(12, true),
+    source: fromUtf8.decode(b.subarray(HEADER, HEADER + srcLen)),
+    width,
+    height,
+    windowStartUs: dv.getFloat64(20, true),
+    windowUs: dv.getFloat64(28, true),
+    events: dv.getUint32(36, true),
+    counts: countsFrom(b[4]!, b.subarray(HEADER + srcLen), width * height),
+  };
+}
+
+function toBase64(b: Uint8Array): string {
+  let s = '';
+  // Chunked so String.fromCharCode never gets too many arguments.
+  for (let i = 0; i < b.length; i += 0x8000) s += String.fromCharCode(...b.subarray(i, i + 0x8000));
+  return btoa(s);
+}
+
+function fromBase64(s: string): Uint8Array {
+  let bin: string;
+  try {
+    bin = atob(s);
+  } catch {
+    throw new WireError('frame: counts are not base64');
+  }
+  const out = new Uint8Array(bin.length);
+  for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
+  return out;
+}
+
+export function frameToJson(f: CountFrame): string {
+  const { layout, bytes } = countsPayload(f.counts);
+  const { counts: _c, ...rest } = f;
+  return JSON.stringify({ version: 1, frame: { ...rest, layout: layout ? 'sparse' : 'dense', counts: toBase64(bytes) } });
+}
+
+/** The `frame` object of a parsed JSON message. */
+export function frameFromJson(o: unknown): CountFrame {
+  if (typeof o !== 'object' || o === null) throw new WireError('frame must be an object');
+  const f = o as Record<string, unknown>;
+  const num = (k: string): number => {
+    if (typeof f[k] !== 'number' || !Number.isFinite(f[k])) throw new WireError(`frame.${k}: wrong type`);
+    return f[k] as number;
+  };
+  if (typeof f.counts !== 'string') throw new WireError('frame.counts: wrong type');
+  const width = num('width');
+  const height = num('height');
+  const layout = f.layout === 'sparse' ? 1 : f.layout === 'dense' ? 0 : -1;
+  return {
+    sequence: num('sequence'),
+    source: typeof f.source === 'string' ? f.source : '',
+    width,
+    height,
+    windowStartUs: num('windowStartUs'),
+    windowUs: num('windowUs'),
+    events: num('events'),
+    counts: countsFrom(layout, fromBase64(f.counts), width * height),
+  };
+}
+
+interface Window {
+  sequence: number;
+  start: number;
+  events: number;
+  geometry: Geometry;
+  counts: Uint8Array;
+}
+
+/**
+ * Accumulates event packets into one frame per window of event time, per source. A frame is emitted
+ * when an event at or past its window's end arrives (or on flush), so a stalled stream holds its
+ * last window until flushed. Events outside the geometry are counted in `clipped` and skipped.
+ */
+export class FrameAccumulator {
+  private readonly windows = new Map<string, Window>();
+  clipped = 0;
+
+  constructor(
+    readonly windowUs: number,
+    /** Used when a packet carries no geometry. */
+    private readonly fallback?: Geometry,
+  ) {
+    if (!(windowUs > 0)) throw new RangeError(`frame window must be > 0 µs (got ${windowUs})`);
+  }
+
+  add(p: EventPacket, emit: (f: CountFrame) => void): void {
+    if (p.length === 0) return;
+    const source = packetSourceName(p);
+    const g = p.geometry.width > 0 && p.geometry.height > 0 ? p.geometry : this.fallback;
+    if (!g) {
+      this.clipped += p.length;
+      return;
+    }
+    let w = this.windows.get(source);
+    if (!w || w.geometry.width !== g.width || w.geometry.height !== g.height) {
+      if (w) this.emitWindow(source, w, emit);
+      w = { sequence: w ? w.sequence : 0, start: this.windowStart(p.t[0]!), events: 0, geometry: g, counts: new Uint8Array(g.width * g.height) };
+      this.windows.set(source, w);
+    }
+    const { width, height } = g;
+    const end = () => w!.start + this.windowUs;
+    let windowEnd = end();
+    for (let i = 0; i < p.length; i++) {
+      const t = p.t[i]!;
+      if (t >= windowEnd) {
+        this.emitWindow(source, w, emit);
+        w.start = this.windowStart(t);
+        windowEnd = end();
+      }
+      const x = p.x[i]!;
+      const y = p.y[i]!;
+      if (x >= width || y >= height) {
+        this.clipped++;
+        continue;
+      }
+      const k = y * width + x;
+      if (w.counts[k]! < 255) w.counts[k]!++;
+      w.events++;
+    }
+  }
+
+  /** Emits every non-empty window held. */
+  flush(emit: (f: CountFrame) => void): void {
+    for (const [source, w] of this.windows) this.emitWindow(source, w, emit);
+  }
+
+  private windowStart(t: number): number {
+    return Math.floor(t / this.windowUs) * this.windowUs;
+  }
+
+  private emitWindow(source: string, w: Window, emit: (f: CountFrame) => void): void {
+    if (w.events === 0) return;
+    const counts = w.counts;
+    w.sequence++;
+    emit({ sequence: w.sequence, source, width: w.geometry.width, height: w.geometry.height, windowStartUs: w.start, windowUs: this.windowUs, events: w.events, counts });
+    w.counts = new Uint8Array(counts.length);
+    w.events = 0;
+  }
+}

@@ -1,0 +1,81 @@
+/**
+ * The typed client's connection handling over real loopback: reconnecting with backoff after the server
+ * restarts on the same port, with the messages published meanwhile counted as lost from sequence
+ * numbers; reconnecting when a connection goes silent; completing when reconnect is off.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { lastValueFrom, toArray } from 'rxjs';
+import { startWsServer, type WsServer } from '../../adapters/ws-server.js';
+import { connectWs } from '../../adapters/ws-client.js';
+import { decision, until } from '../helpers/ws.js';
+
+const subscribed = (s: WsServer) => () => s.clients().some((c) => c.streams.decisions !== undefined);
+
+test('server restart: the client reconnects with backoff and counts what it missed', async () => {
+  const lines: string[] = [];
+  let server = await startWsServer({ log: { sink: () => undefined } });
+  const port = server.port;
+  const client = connectWs({ url: server.url, streams: ['decisions'], reconnect: { initialDelayMs: 50, maxDelayMs: 200 }, log: { sink: (l) => lines.push(l), perWindow: 50 } });
+  const sequences: number[] = [];
+  client.stream('decisions').subscribe((d) => sequences.push(d.sequence));
+  try {
+    await client.ready;
+    await until(subscribed(server), 5000, 'subscription');
+    let seq = 0;
+    for (let k = 0; k < 10; k++) server.publish('decisions', decision(++seq));
+    await until(() => sequences.length === 10, 5000, 'first 10');
+    await server.close();
+    await until(() => !client.stats.connected, 5000, 'disconnect seen');
+    // The pipeline goes on while no server runs: these never reach anyone.
+    seq += 5;
+    await new Promise((r) => setTimeout(r, 300)); // a few refused attempts: backoff grows
+    server = await startWsServer({ port, log: { sink: () => undefined } });
+    await until(() => client.stats.connected && subscribed(server)(), 10_000, 'reconnect');
+    const before = sequences.length;
+    while (sequences.length === before) {
+      server.publish('decisions', decision(++seq));
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    const firstAfter = sequences[10]!;
+    assert.deepEqual(sequences.slice(0, 10), [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+    assert.ok(firstAfter >= 16);
+    assert.equal(client.stats.lost, firstAfter - 11);
+    assert.deepEqual([client.stats.connects, client.stats.disconnects, client.stats.restarts], [2, 1, 0]);
+    assert.ok(lines.some((l) => /connection ended \(code 100[16].*\); reconnecting in \d+ ms/.test(l)), lines.join('\n'));
+  } finally {
+    client.close();
+    await server.close();
+  }
+});
+
+test('a connection that goes silent past idleTimeoutMs is replaced', async () => {
+  // No status messages and no heartbeat: the server says nothing after hello.
+  const server = await startWsServer({ statusIntervalMs: 0, heartbeatMs: 0, log: { sink: () => undefined } });
+  const client = connectWs({ url: server.url, streams: ['decisions'], idleTimeoutMs: 300, reconnect: { initialDelayMs: 20 }, log: { sink: () => undefined } });
+  try {
+    await client.ready;
+    await until(() => client.stats.connects >= 2, 5000, 'reconnect after silence');
+    assert.ok(client.stats.disconnects >= 1);
+    await until(() => client.stats.connected && subscribed(server)(), 5000, 'subscribed again');
+    const got = new Promise((r) => client.stream('decisions').subscribe(r));
+    server.publish('decisions', decision(1));
+    await got;
+  } finally {
+    client.close();
+    await server.close();
+  }
+});
+
+test('reconnect: false — the observable completes when the server closes', async () => {
+  const server = await startWsServer({ log: { sink: () => undefined } });
+  const client = connectWs({ url: server.url, streams: ['decisions'], reconnect: false, log: { sink: () => undefined } });
+  const all = lastValueFrom(client.stream('decisions').pipe(toArray()));
+  await client.ready;
+  await until(subscribed(server), 5000, 'subscription');
+  server.publish('decisions', decision(1));
+  server.publish('decisions', decision(2));
+  await until(() => client.stats.received.decisions === 2, 5000, 'two decisions');
+  await server.close();
+  assert.deepEqual((await all).map((d) => d.sequence), [1, 2]);
+});
