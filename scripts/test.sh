@@ -16,6 +16,13 @@ if [ ${#missing[@]} -gt 0 ]; then
   fi
 fi
 
+# The WebGPU backend's tests run on a software Vulkan adapter unpacked into .vulkan/ (see the script).
+if [ "$(id -u)" = 0 ]; then
+  bash scripts/setup-lavapipe.sh
+elif [ ! -f .vulkan/env ]; then
+  echo "test.sh: .vulkan/ missing and not root; the WebGPU tests will fail (run scripts/setup-lavapipe.sh as root)" >&2
+fi
+
 if [ ! -d ../shared/data ] && [ -z "${SPIKEFLOW_SHARED_DATA:-}" ]; then
   echo "test.sh: ../shared/data not found (set SPIKEFLOW_SHARED_DATA to the recordings folder)" >&2
   exit 1

@@ -5,11 +5,17 @@ import { AtomicFile } from '../write-atomic.js';
 import { jobFrom, runJob } from '../../snn/exchange.js';
 import { SpecError } from '../../snn/spec-error.js';
 import { backendByName, BACKEND_NAMES } from '../../snn/backends/select.js';
+import { GpuUnavailableError } from '../../snn/backends/webgpu/device.js';
+import { GpuUnsupportedError } from '../../snn/backends/webgpu/gpu-plan.js';
 
-export const simulateHelp = `spikeflow simulate --net NET.json --input SPIKES.json --out OUT.json [--steps N] [--backend ${BACKEND_NAMES.join('|')}]
+const ALL_BACKENDS = [...BACKEND_NAMES, 'webgpu', 'auto'];
+
+export const simulateHelp = `spikeflow simulate --net NET.json --input SPIKES.json --out OUT.json [--steps N] [--backend ${ALL_BACKENDS.join('|')}]
   Runs a network on input spikes and writes the output spikes, final weights and thresholds.
   NET.json is the simulator exchange format (one input group -> one LIF group, see README) or a
-  full spikeflow network spec (then --steps is required). Exits 1 on an invalid file, naming the field.`;
+  full spikeflow network spec (then --steps is required). Exits 1 on an invalid file, naming the field.
+  --backend webgpu runs on the GPU (WebGPU through Dawn) and exits 1 when no adapter can run the
+  network; --backend auto tries the GPU and falls back to the CPU, saying why.`;
 
 export async function simulate(argv: string[], print: (s: string) => void): Promise<number> {
   const args = parseArgs(argv, { values: ['net', 'input', 'out', 'steps', 'backend'], flags: ['progress'] });
@@ -22,11 +28,33 @@ export async function simulate(argv: string[], print: (s: string) => void): Prom
     steps = Number(args.options.steps);
     if (!Number.isInteger(steps) || steps < 0) throw new UsageError(`--steps must be a non-negative integer, got '${String(args.options.steps)}'`);
   }
-  const backend = await backendByName((args.options.backend as string | undefined) ?? 'cpu');
+  const backendName = (args.options.backend as string | undefined) ?? 'cpu';
+  if (!ALL_BACKENDS.includes(backendName)) throw new UsageError(`unknown --backend '${backendName}' (available: ${ALL_BACKENDS.join(', ')})`);
   const job = withFile(net, () => jobFrom(readJson(net), readJson(input), steps), input);
   const started = performance.now();
   const progress = args.options.progress ? (done: number, total: number) => process.stderr.write(`\rsimulate: step ${done}/${total}`) : undefined;
-  const { network, out: result } = runJob(job, { backend }, progress);
+  let result: Record<string, unknown> | undefined;
+  let used = backendName;
+  let synapses = 0;
+  if (backendName === 'webgpu' || backendName === 'auto') {
+    try {
+      const { runJobOnGpu } = await import('../../snn/backends/webgpu/run-job.js');
+      const r = await runJobOnGpu(job, 64, progress);
+      result = r.out;
+      synapses = r.synapses;
+      used = `webgpu (${r.adapter})`;
+    } catch (e) {
+      if (!(e instanceof GpuUnavailableError || e instanceof GpuUnsupportedError)) throw e;
+      if (backendName === 'webgpu') throw new Error(`the webgpu backend was asked for but cannot run this network: ${e.message}`);
+      console.error(`spikeflow simulate: webgpu unavailable (${e.message}); running on the cpu backend`);
+      used = 'cpu';
+    }
+  }
+  if (!result) {
+    const { network, out: r } = runJob(job, { backend: await backendByName(used) }, progress);
+    result = r;
+    synapses = network.synapseCount;
+  }
   if (progress) process.stderr.write('\n');
   const file = new AtomicFile(out);
   try {
@@ -37,7 +65,7 @@ export async function simulate(argv: string[], print: (s: string) => void): Prom
     throw e;
   }
   const ms = performance.now() - started;
-  print(JSON.stringify({ out, steps: job.steps, synapses: network.synapseCount, backend: backend.name, wall_ms: Math.round(ms) }));
+  print(JSON.stringify({ out, steps: job.steps, synapses, backend: used, wall_ms: Math.round(ms) }));
   return 0;
 }
 
