@@ -1,4 +1,5 @@
 // Compiles the AssemblyScript kernels in src/wasm/*.as.ts to dist/wasm/*.wasm (nothing to do when there are none).
+// Decoder kernels get a fixed 2 MiB memory; the SNN kernels import theirs, sized to each network.
 import { readdirSync, mkdirSync, existsSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
@@ -6,11 +7,13 @@ import { join } from 'node:path';
 const root = new URL('..', import.meta.url).pathname;
 const srcDir = join(root, 'src', 'wasm');
 const outDir = join(root, 'dist', 'wasm');
+const MEMORY = { 'snn.as.ts': ['--importMemory', '--initialMemory', '1'] };
+const FIXED_MEMORY = ['--initialMemory', '32', '--maximumMemory', '32'];
 const kernels = existsSync(srcDir) ? readdirSync(srcDir).filter((f) => f.endsWith('.as.ts')) : [];
 if (kernels.length) mkdirSync(outDir, { recursive: true });
 for (const k of kernels) {
   const out = join(outDir, k.replace(/\.as\.ts$/, '.wasm'));
-  const r = spawnSync(process.execPath, [join(root, 'node_modules', 'assemblyscript', 'bin', 'asc.js'), join(srcDir, k), '-O3', '--runtime', 'stub', '--enable', 'simd', '--noAssert', '--initialMemory', '32', '--maximumMemory', '32', '-o', out], { stdio: 'inherit' });
+  const r = spawnSync(process.execPath, [join(root, 'node_modules', 'assemblyscript', 'bin', 'asc.js'), join(srcDir, k), '-O3', '--runtime', 'stub', '--enable', 'simd', '--noAssert', ...(MEMORY[k] ?? FIXED_MEMORY), '-o', out], { stdio: 'inherit' });
   if (r.status !== 0) process.exit(r.status ?? 1);
   console.log(`build-wasm: ${k} -> ${out}`);
 }

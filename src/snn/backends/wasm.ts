@@ -1,0 +1,241 @@
+/**
+ * The WASM backend: the state arena lives in the linear memory of an instance of dist/wasm/snn.wasm
+ * (compiled from src/wasm/snn.as.ts by `npm run build`), and the hot kernels (delivery, STDP on_pre
+ * and on_post, LIF integrate and threshold) run there on byte offsets of the arena arrays. Results
+ * are bit-identical to the TypeScript reference (test/snn/wasm-backend.test.ts).
+ *
+ * Memory: each network gets its own instance with an imported memory of exactly the pages it needs
+ * (module statics below ARENA_BASE, the arena above), created once and never grown, so the typed
+ * array views of the arena are never detached. A kernel finds the instance from the buffer its
+ * arrays live in; arrays that are not all in one such memory (say, a population whose input is a
+ * separate array) take the TypeScript reference instead, so the backend is always correct.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import type { SnnBackend } from '../backend.js';
+import type { LifPopulationSpec, StdpSpec } from '../spec.js';
+import type { SynapseTable } from '../projections/synapse-table.js';
+import type { SpikeHistory } from '../spike-history.js';
+import type { PairTraces } from '../plasticity/pair-traces.js';
+import { deliverTable } from '../projections/deliver.js';
+import { stdpOnPost, stdpOnPre } from '../plasticity/stdp.js';
+import { lifIntegrate, lifThreshold, type LifState } from '../neurons/lif.js';
+
+/** Where the arena starts in each instance's memory (the module's own statics lie below). */
+export const ARENA_BASE = 65536;
+const PAGE = 65536;
+/** wasm32 limit: 4 GiB. */
+const MAX_PAGES = 65536;
+
+interface SnnExports {
+  heapBase(): number;
+  scratchStart(): number;
+  scratchEnd(): number;
+  deliver(groupStart: number, post: number, weight: number, D: number, lists: number, counts: number, slots: number, size: number, t: number, target: number): void;
+  stdpOnPre(groupStart: number, post: number, weight: number, D: number, lists: number, counts: number, slots: number, size: number, t: number, z: number, mode: number, symmetric: number, lo: number, hi: number): void;
+  stdpOnPost(
+    post: number,
+    count: number,
+    postSize: number,
+    postStart: number,
+    postSyn: number,
+    pre: number,
+    delay: number,
+    weight: number,
+    lists: number,
+    at: number,
+    n: number,
+    t: number,
+    x: number,
+    xSlots: number,
+    preSize: number,
+    z: number,
+    aPost: number,
+    learn: number,
+    mode: number,
+    symmetric: number,
+    lo: number,
+    hi: number,
+  ): void;
+  lifIntegrate(v: number, theta: number, refractoryUntil: number, n: number, t: number, decay: number, refractory: number, adapt: number, thetaDecay: number): void;
+  lifThreshold(v: number, theta: number, offset: number, refractoryUntil: number, n: number, t: number, vth: number, out: number): number;
+}
+
+/** How many kernel calls ran in WASM and how many fell back to the reference (tests check the former). */
+export const wasmKernelCalls = { wasm: 0, reference: 0 };
+
+let compiled: WebAssembly.Module | undefined;
+let loadError: string | undefined;
+
+/** The compiled module: beside dist/src/snn/backends (built) or from src/snn/backends (tsx). */
+function wasmPath(): string | undefined {
+  for (const rel of ['../../../wasm/snn.wasm', '../../../dist/wasm/snn.wasm']) {
+    const p = fileURLToPath(new URL(rel, import.meta.url));
+    if (existsSync(p)) return p;
+  }
+  return undefined;
+}
+
+function module(): WebAssembly.Module {
+  if (compiled) return compiled;
+  if (loadError) throw new Error(loadError);
+  const path = wasmPath();
+  if (!path) {
+    loadError = 'the SNN WASM kernels are not built (dist/wasm/snn.wasm is missing): run npm run build';
+    throw new Error(loadError);
+  }
+  try {
+    compiled = new WebAssembly.Module(readFileSync(path));
+  } catch (e) {
+    loadError = `${path} failed to load: ${(e as Error).message}`;
+    throw new Error(loadError);
+  }
+  return compiled;
+}
+
+/** Whether the WASM backend can run here; otherwise the reason. */
+export function wasmAvailable(): true | string {
+  try {
+    module();
+    return true;
+  } catch (e) {
+    return (e as Error).message;
+  }
+}
+
+/** Instances by the memory buffer their arena lives in (one per network built). */
+const instances = new WeakMap<ArrayBuffer, SnnExports>();
+
+function arenaMemory(bytes: number): { buffer: ArrayBuffer; base: number } {
+  const pages = Math.ceil((ARENA_BASE + bytes) / PAGE);
+  if (pages > MAX_PAGES) throw new RangeError(`wasm backend: the network needs ${ARENA_BASE + bytes} bytes of state, more than WebAssembly's 4 GiB`);
+  // initial = maximum: the memory can never grow, so views of it never detach.
+  const memory = new WebAssembly.Memory({ initial: pages, maximum: pages });
+  const instance = new WebAssembly.Instance(module(), {
+    env: {
+      memory,
+      abort: () => {
+        throw new Error('snn WASM kernel aborted');
+      },
+    },
+  });
+  const ex = instance.exports as unknown as SnnExports;
+  if (ex.heapBase() > ex.scratchStart() || ex.scratchEnd() > ARENA_BASE) {
+    throw new Error(`wasm backend: module statics (to ${ex.heapBase()}) and scratch [${ex.scratchStart()}, ${ex.scratchEnd()}) do not fit below the arena at ${ARENA_BASE}`);
+  }
+  instances.set(memory.buffer, ex);
+  return { buffer: memory.buffer, base: ARENA_BASE };
+}
+
+const MODE = { additive: 0, multiplicative: 1 } as const;
+
+function deliver(table: SynapseTable, pre: SpikeHistory, t: number, target: Float64Array): void {
+  const b = target.buffer;
+  const ex = instances.get(b as ArrayBuffer);
+  const { groupStart, post, weight } = table;
+  if (!ex || groupStart.buffer !== b || post.buffer !== b || weight.buffer !== b || pre.lists.buffer !== b || pre.counts.buffer !== b) {
+    wasmKernelCalls.reference++;
+    return deliverTable(table, pre, t, target);
+  }
+  wasmKernelCalls.wasm++;
+  ex.deliver(groupStart.byteOffset, post.byteOffset, weight.byteOffset, table.delaySlots, pre.lists.byteOffset, pre.counts.byteOffset, pre.slots, pre.size, t, target.byteOffset);
+}
+
+function onPre(table: SynapseTable, pre: SpikeHistory, t: number, z: Float64Array, p: StdpSpec): void {
+  const b = z.buffer;
+  const ex = instances.get(b as ArrayBuffer);
+  const { groupStart, post, weight } = table;
+  if (!ex || groupStart.buffer !== b || post.buffer !== b || weight.buffer !== b || pre.lists.buffer !== b || pre.counts.buffer !== b) {
+    wasmKernelCalls.reference++;
+    return stdpOnPre(table, pre, t, z, p);
+  }
+  wasmKernelCalls.wasm++;
+  ex.stdpOnPre(
+    groupStart.byteOffset,
+    post.byteOffset,
+    weight.byteOffset,
+    table.delaySlots,
+    pre.lists.byteOffset,
+    pre.counts.byteOffset,
+    pre.slots,
+    pre.size,
+    t,
+    z.byteOffset,
+    MODE[p.mode],
+    p.symmetric ? 1 : 0,
+    p.w_min,
+    p.w_max,
+  );
+}
+
+function onPost(table: SynapseTable, postSpikes: SpikeHistory, t: number, traces: PairTraces, p: StdpSpec, learn: boolean): void {
+  const { x, z } = traces;
+  const b = z.buffer;
+  const ex = instances.get(b as ArrayBuffer);
+  const { post, postStart, postSyn, pre, delay, weight } = table;
+  const lists = postSpikes.lists;
+  if (!ex || x.buffer !== b || post.buffer !== b || postStart.buffer !== b || postSyn.buffer !== b || pre.buffer !== b || delay.buffer !== b || weight.buffer !== b || lists.buffer !== b) {
+    wasmKernelCalls.reference++;
+    return stdpOnPost(table, postSpikes, t, traces, p, learn);
+  }
+  wasmKernelCalls.wasm++;
+  ex.stdpOnPost(
+    post.byteOffset,
+    table.count,
+    table.postSize,
+    postStart.byteOffset,
+    postSyn.byteOffset,
+    pre.byteOffset,
+    delay.byteOffset,
+    weight.byteOffset,
+    lists.byteOffset,
+    postSpikes.offset(t),
+    postSpikes.count(t),
+    t,
+    x.byteOffset,
+    traces.slots,
+    traces.preSize,
+    z.byteOffset,
+    traces.p.a_post,
+    learn ? 1 : 0,
+    MODE[p.mode],
+    p.symmetric ? 1 : 0,
+    p.w_min,
+    p.w_max,
+  );
+}
+
+function integrate(s: LifState, p: LifPopulationSpec, t: number): void {
+  const { v, theta, refractoryUntil } = s;
+  const b = v.buffer;
+  const ex = instances.get(b as ArrayBuffer);
+  if (!ex || theta.buffer !== b || refractoryUntil.buffer !== b) {
+    wasmKernelCalls.reference++;
+    return lifIntegrate(s, p, t);
+  }
+  wasmKernelCalls.wasm++;
+  const a = p.adaptation;
+  ex.lifIntegrate(v.byteOffset, theta.byteOffset, refractoryUntil.byteOffset, v.length, t, p.decay, p.refractory_steps > 0 ? 1 : 0, a ? 1 : 0, a ? a.decay : 1);
+}
+
+function threshold(s: LifState, p: LifPopulationSpec, t: number, out: Int32Array, at: number): number {
+  const { v, theta, offset, refractoryUntil } = s;
+  const b = v.buffer;
+  const ex = instances.get(b as ArrayBuffer);
+  if (!ex || theta.buffer !== b || offset.buffer !== b || refractoryUntil.buffer !== b || out.buffer !== b) {
+    wasmKernelCalls.reference++;
+    return lifThreshold(s, p, t, out, at);
+  }
+  wasmKernelCalls.wasm++;
+  return ex.lifThreshold(v.byteOffset, theta.byteOffset, offset.byteOffset, refractoryUntil.byteOffset, v.length, t, p.v_th, out.byteOffset + at * 4);
+}
+
+/** The WASM backend; throws (naming why) when dist/wasm/snn.wasm is missing or does not load. */
+export function wasmBackend(): SnnBackend {
+  module();
+  return {
+    name: 'wasm',
+    arenaMemory,
+    kernels: { deliver, stdpOnPre: onPre, stdpOnPost: onPost, lifIntegrate: integrate, lifThreshold: threshold },
+  };
+}

@@ -1,0 +1,370 @@
+// AssemblyScript kernels of the SNN engine's WASM backend (src/snn/backends/wasm.ts). Each is the
+// TypeScript reference kernel of the same name written over byte offsets into the imported linear
+// memory, where the network's state arena lives: same loops, same float64 operations in the same
+// order, so results are bit-identical. SIMD (f64x2) is used only for element-wise products, which
+// round lane by lane exactly as scalar multiplication does.
+//
+// Memory: imported, sized by the loader to the network before instantiation and never grown (so
+// the JavaScript views of the arena stay attached). Nothing here allocates; the arena starts above
+// heapBase().
+
+/** End of this module's static data: the arena must start at or above it. */
+export function heapBase(): usize {
+  return __heap_base;
+}
+
+/** Scratch used by the kernels: [scratchStart(), scratchEnd()), between the statics and the arena. */
+export function scratchStart(): usize {
+  return SCRATCH;
+}
+export function scratchEnd(): usize {
+  return FLAGS + (<usize>FLAG_BITS >> 3);
+}
+
+// ---------------------------------------------------------------- spike history helpers
+
+/** Slot of step u ≥ 0 in a ring of `slots`. */
+@inline function slotOf(u: i32, slots: i32): i32 {
+  return u % slots;
+}
+
+// ---------------------------------------------------------------- group staging
+//
+// Delivery is bound by memory latency: each (spike, delay) group is ~6 synapses at a random place
+// of ~12 MB of post/weight arrays, behind a random groupStart read. The reference's single loop
+// chains those misses (groupStart, then post/weight, then the next group). Here a step's groups are
+// first staged, in delivery order, as (start, end) ranges in a scratch area (independent groupStart
+// reads), their post/weight lines are then touched (independent reads: the CPU overlaps many misses),
+// and only then delivered from cache, group by group in the same order — so every sum is the same.
+
+/** Scratch for staged groups: CHUNK (start, end) pairs of i32, below the arena (see heapBase()). */
+const SCRATCH: usize = 16384;
+const CHUNK: i32 = 4096;
+/** Sink for the touch pass, so its loads are not optimised away. */
+let sink: i32 = 0;
+
+/** Touches the first and last post and weight entries of staged groups [0, m) (pulls their cache lines in). */
+@inline function touch(m: i32, post: usize, weight: usize): void {
+  let acc: i32 = 0;
+  for (let i = 0; i < m; i++) {
+    const r = SCRATCH + (<usize>i << 3);
+    const s = <usize>load<i32>(r);
+    const e = <usize>load<i32>(r, 4);
+    if (s < e) {
+      acc += load<i32>(post + (s << 2)) + load<i32>(post + ((e - 1) << 2));
+      acc += <i32>(load<u8>(weight + (s << 3)) + load<u8>(weight + ((e - 1) << 3), 7));
+    }
+  }
+  sink += acc;
+}
+
+/** Stages the groups of step t (delay slots D−1 down to 0, spikes in list order) in chunks; calls flush per chunk. */
+@inline function stage<F>(groupStart: usize, D: i32, lists: usize, counts: usize, slots: i32, size: i32, t: i32, flush: F): void {
+  let m: i32 = 0;
+  for (let d = D - 1; d >= 0; d--) {
+    const u = t - d;
+    if (u < 0) continue;
+    const slot = slotOf(u, slots);
+    const n = load<i32>(counts + (<usize>slot << 2));
+    if (n == 0) continue;
+    const at = lists + ((<usize>slot * <usize>size) << 2);
+    for (let k = 0; k < n; k++) {
+      const gp = groupStart + (<usize>(load<i32>(at + (<usize>k << 2)) * D + d) << 2);
+      const r = SCRATCH + (<usize>m << 3);
+      store<i64>(r, load<i64>(gp));
+      if (++m == CHUNK) {
+        flush(m);
+        m = 0;
+      }
+    }
+  }
+  if (m) flush(m);
+}
+
+// ---------------------------------------------------------------- delivery (projections/deliver.ts)
+
+let dPost: usize = 0;
+let dWeight: usize = 0;
+let dTarget: usize = 0;
+
+function deliverChunk(m: i32): void {
+  const post = dPost;
+  const weight = dWeight;
+  const target = dTarget;
+  touch(m, post, weight);
+  for (let i = 0; i < m; i++) {
+    const r = SCRATCH + (<usize>i << 3);
+    const end = <usize>load<i32>(r, 4);
+    for (let s = <usize>load<i32>(r); s < end; s++) {
+      const a = target + (<usize>load<i32>(post + (s << 2)) << 3);
+      store<f64>(a, load<f64>(a) + load<f64>(weight + (s << 3)));
+    }
+  }
+}
+
+/**
+ * deliverTable: target[post[s]] += weight[s] for every synapse arriving at step t, in the reference
+ * order (delay slots from D−1 down to 0, spikes of that step in list order, synapses in table order).
+ */
+export function deliver(
+  groupStart: usize,
+  post: usize,
+  weight: usize,
+  D: i32,
+  lists: usize,
+  counts: usize,
+  slots: i32,
+  size: i32,
+  t: i32,
+  target: usize,
+): void {
+  dPost = post;
+  dWeight = weight;
+  dTarget = target;
+  stage(groupStart, D, lists, counts, slots, size, t, deliverChunk);
+}
+
+// ---------------------------------------------------------------- STDP (plasticity/stdp.ts)
+
+const ADDITIVE: i32 = 0;
+const MULTIPLICATIVE: i32 = 1;
+
+/** stdpUpdate: Δ from trace value a at weight w, then clip to [lo, hi]. Same expression order. */
+@inline function update(w: f64, a: f64, mode: i32, symmetric: bool, lo: f64, hi: f64): f64 {
+  if (symmetric) a = Math.abs(a);
+  const dw = mode == ADDITIVE ? a : a < 0 ? a * (w - lo) : a * (hi - w);
+  return Math.min(Math.max(w + dw, lo), hi);
+}
+
+let pPost: usize = 0;
+let pWeight: usize = 0;
+let pZ: usize = 0;
+let pLo: f64 = 0;
+let pHi: f64 = 0;
+
+/** on_pre over staged groups [0, m), with the mode fixed so each combination compiles to its own loop. */
+@inline function preChunk(m: i32, mode: i32, symmetric: bool): void {
+  const post = pPost;
+  const weight = pWeight;
+  const z = pZ;
+  const lo = pLo;
+  const hi = pHi;
+  touch(m, post, weight);
+  for (let i = 0; i < m; i++) {
+    const r = SCRATCH + (<usize>i << 3);
+    const end = <usize>load<i32>(r, 4);
+    for (let s = <usize>load<i32>(r); s < end; s++) {
+      const wa = weight + (s << 3);
+      const a = load<f64>(z + (<usize>load<i32>(post + (s << 2)) << 3));
+      store<f64>(wa, update(load<f64>(wa), a, mode, symmetric, lo, hi));
+    }
+  }
+}
+function preAdditive(m: i32): void {
+  preChunk(m, ADDITIVE, false);
+}
+function preAdditiveSymmetric(m: i32): void {
+  preChunk(m, ADDITIVE, true);
+}
+function preMultiplicative(m: i32): void {
+  preChunk(m, MULTIPLICATIVE, false);
+}
+function preMultiplicativeSymmetric(m: i32): void {
+  preChunk(m, MULTIPLICATIVE, true);
+}
+
+/** stdpOnPre: w ← clip(w + Δ(z[post])) for every synapse arriving at step t, in delivery order. */
+export function stdpOnPre(
+  groupStart: usize,
+  post: usize,
+  weight: usize,
+  D: i32,
+  lists: usize,
+  counts: usize,
+  slots: i32,
+  size: i32,
+  t: i32,
+  z: usize,
+  mode: i32,
+  symmetric: bool,
+  lo: f64,
+  hi: f64,
+): void {
+  pPost = post;
+  pWeight = weight;
+  pZ = z;
+  pLo = lo;
+  pHi = hi;
+  if (mode == ADDITIVE) stage(groupStart, D, lists, counts, slots, size, t, symmetric ? preAdditiveSymmetric : preAdditive);
+  else stage(groupStart, D, lists, counts, slots, size, t, symmetric ? preMultiplicativeSymmetric : preMultiplicative);
+}
+
+/** Bitmap of this step's spiking postsynaptic neurons (for the scan), below the arena. */
+const FLAGS: usize = SCRATCH + (<usize>CHUNK << 3);
+const FLAG_BITS: i32 = 16384 * 8;
+/** The scan visits every synapse once; choose it when the spiking neurons' synapses, at SCAN_RATIO sequential visits each, outnumber the table. */
+const SCAN_RATIO: i64 = 16;
+
+@inline function update1(
+  s: usize,
+  pre: usize,
+  delay: usize,
+  weight: usize,
+  t: i32,
+  x: usize,
+  xSlots: i32,
+  preSize: i32,
+  mode: i32,
+  symmetric: bool,
+  lo: f64,
+  hi: f64,
+): void {
+  // PairTraces.xOffset(t − delay): the ring slot of step t − d, which may be negative.
+  let r = (t - load<i32>(delay + (s << 2))) % xSlots;
+  if (r < 0) r += xSlots;
+  const a = load<f64>(x + ((<usize>r * <usize>preSize + <usize>load<i32>(pre + (s << 2))) << 3));
+  const wa = weight + (s << 3);
+  store<f64>(wa, update(load<f64>(wa), a, mode, symmetric, lo, hi));
+}
+
+/**
+ * on_post. Each synapse belongs to one postsynaptic neuron and is updated at most once here, and z
+ * is read only by on_pre, so the order of these updates does not change any result: every weight
+ * gets the same single update as in the reference. That frees the order of the visit: synapse by
+ * synapse through the postsynaptic index (random reads), or, when many neurons spiked, one
+ * sequential scan of the table checking a bitmap.
+ */
+@inline function onPost(
+  post: usize,
+  count: i32,
+  postSize: i32,
+  postStart: usize,
+  postSyn: usize,
+  pre: usize,
+  delay: usize,
+  weight: usize,
+  lists: usize,
+  at: i32,
+  n: i32,
+  t: i32,
+  x: usize,
+  xSlots: i32,
+  preSize: i32,
+  z: usize,
+  aPost: f64,
+  learn: bool,
+  mode: i32,
+  symmetric: bool,
+  lo: f64,
+  hi: f64,
+): void {
+  const spikes = lists + (<usize>at << 2);
+  let fan: i64 = 0;
+  for (let k = 0; k < n; k++) {
+    const j = <usize>load<i32>(spikes + (<usize>k << 2));
+    const za = z + (j << 3);
+    store<f64>(za, load<f64>(za) + aPost);
+    fan += <i64>(load<i32>(postStart + (j << 2), 4) - load<i32>(postStart + (j << 2)));
+  }
+  if (!learn || n == 0) return;
+  if (postSize <= FLAG_BITS && fan * SCAN_RATIO > <i64>count) {
+    for (let k = 0; k < n; k++) {
+      const j = <usize>load<i32>(spikes + (<usize>k << 2));
+      store<u8>(FLAGS + (j >> 3), load<u8>(FLAGS + (j >> 3)) | <u8>(1 << <u8>(j & 7)));
+    }
+    for (let s: usize = 0; s < <usize>count; s++) {
+      const j = <usize>load<i32>(post + (s << 2));
+      if ((load<u8>(FLAGS + (j >> 3)) >> <u8>(j & 7)) & 1) update1(s, pre, delay, weight, t, x, xSlots, preSize, mode, symmetric, lo, hi);
+    }
+    for (let k = 0; k < n; k++) store<u8>(FLAGS + (<usize>load<i32>(spikes + (<usize>k << 2)) >> 3), 0);
+    return;
+  }
+  for (let k = 0; k < n; k++) {
+    const ps = postStart + (<usize>load<i32>(spikes + (<usize>k << 2)) << 2);
+    const begin = <usize>load<i32>(ps);
+    const end = <usize>load<i32>(ps, 4);
+    // Touch pass: the synapses of j lie at random places; independent reads let the CPU overlap the misses.
+    let acc: i32 = 0;
+    for (let q = begin; q < end; q++) {
+      const s = <usize>load<i32>(postSyn + (q << 2));
+      acc += load<i32>(delay + (s << 2)) + load<i32>(pre + (s << 2)) + <i32>load<u8>(weight + (s << 3), 7);
+    }
+    sink += acc;
+    for (let q = begin; q < end; q++) update1(<usize>load<i32>(postSyn + (q << 2)), pre, delay, weight, t, x, xSlots, preSize, mode, symmetric, lo, hi);
+  }
+}
+
+/** stdpOnPost: for step t's postsynaptic spikes (lists[at, at+n)), z += a_post, then w ← clip(w + Δ(x_pre(t − d))). */
+export function stdpOnPost(
+  post: usize,
+  count: i32,
+  postSize: i32,
+  postStart: usize,
+  postSyn: usize,
+  pre: usize,
+  delay: usize,
+  weight: usize,
+  lists: usize,
+  at: i32,
+  n: i32,
+  t: i32,
+  x: usize,
+  xSlots: i32,
+  preSize: i32,
+  z: usize,
+  aPost: f64,
+  learn: bool,
+  mode: i32,
+  symmetric: bool,
+  lo: f64,
+  hi: f64,
+): void {
+  if (mode == ADDITIVE) {
+    if (symmetric) onPost(post, count, postSize, postStart, postSyn, pre, delay, weight, lists, at, n, t, x, xSlots, preSize, z, aPost, learn, ADDITIVE, true, lo, hi);
+    else onPost(post, count, postSize, postStart, postSyn, pre, delay, weight, lists, at, n, t, x, xSlots, preSize, z, aPost, learn, ADDITIVE, false, lo, hi);
+  } else {
+    if (symmetric) onPost(post, count, postSize, postStart, postSyn, pre, delay, weight, lists, at, n, t, x, xSlots, preSize, z, aPost, learn, MULTIPLICATIVE, true, lo, hi);
+    else onPost(post, count, postSize, postStart, postSyn, pre, delay, weight, lists, at, n, t, x, xSlots, preSize, z, aPost, learn, MULTIPLICATIVE, false, lo, hi);
+  }
+}
+
+// ---------------------------------------------------------------- LIF (neurons/lif.ts)
+
+/** a[0, n) *= f, two lanes at a time (f64x2.mul rounds each lane as f64.mul does). a is 16-byte aligned. */
+@inline function scale(a: usize, n: i32, f: f64): void {
+  const fv = f64x2.splat(f);
+  const pairs = <usize>(n >> 1) << 4;
+  for (let o: usize = 0; o < pairs; o += 16) v128.store(a + o, f64x2.mul(v128.load(a + o), fv));
+  if (n & 1) {
+    const p = a + (<usize>(n - 1) << 3);
+    store<f64>(p, load<f64>(p) * f);
+  }
+}
+
+/** lifIntegrate: v ← v·decay unless refractory (t < refractoryUntil), θ ← θ·θ_decay when adapting. */
+export function lifIntegrate(v: usize, theta: usize, refractoryUntil: usize, n: i32, t: i32, decay: f64, refractory: bool, adapt: bool, thetaDecay: f64): void {
+  if (refractory) {
+    for (let j = 0; j < n; j++) {
+      if (t >= load<i32>(refractoryUntil + (<usize>j << 2))) {
+        const a = v + (<usize>j << 3);
+        store<f64>(a, load<f64>(a) * decay);
+      }
+    }
+  } else {
+    scale(v, n, decay);
+  }
+  if (adapt) scale(theta, n, thetaDecay);
+}
+
+/** lifThreshold: writes ascending indices j with v > v_th + θ + offset and t ≥ refractoryUntil to out; returns the count. */
+export function lifThreshold(v: usize, theta: usize, offset: usize, refractoryUntil: usize, n: i32, t: i32, vth: f64, out: usize): i32 {
+  let k: i32 = 0;
+  for (let j = 0; j < n; j++) {
+    const o = <usize>j << 3;
+    if (load<f64>(v + o) > vth + load<f64>(theta + o) + load<f64>(offset + o) && t >= load<i32>(refractoryUntil + (<usize>j << 2))) {
+      store<i32>(out + (<usize>k << 2), j);
+      k++;
+    }
+  }
+  return k;
+}
