@@ -139,6 +139,9 @@ export async function openConnection(o: MqttConnectionOptions, stats: Connection
   const build = c.streamBuilder;
   c.streamBuilder = (cl) => {
     const s = build(cl) as Partial<Socket>;
+    // mqtt.js waits for 'drain' with one listener per publish written while the socket buffer is full: a
+    // burst of thousands is normal here, not a leak.
+    s.setMaxListeners?.(0);
     stats.noDelay = false;
     if (typeof s.setNoDelay === 'function') {
       s.setNoDelay(true);

@@ -97,8 +97,9 @@ export async function openMqttSink(options: MqttSinkOptions): Promise<MqttSink> 
   const waiters: Array<() => void> = [];
   let closed = false;
 
-  const fail = (e: Error) => {
-    stats.errors++;
+  /** `count` messages failed for one reason: all counted, one log line. */
+  const fail = (e: Error, count = 1) => {
+    stats.errors += count;
     log.report(e);
     options.onError?.(e);
   };
@@ -106,6 +107,62 @@ export async function openMqttSink(options: MqttSinkOptions): Promise<MqttSink> 
   const wake = () => {
     if (!settled()) return;
     for (const w of waiters.splice(0)) w();
+  };
+
+  // QoS 0 fast path. mqtt.js costs tens of µs per publish (packet object, validation, several small
+  // writes); a QoS 0 PUBLISH is just header + topic + payload, so while connected with nothing queued in
+  // mqtt.js, the sink frames it here and writes everything published in one tick with one socket write.
+  // mqtt.js' own writes (PINGREQ…) are whole packets written synchronously, so they never split ours.
+  const client = conn.client as typeof conn.client & { queue: unknown[] };
+  const topicHeads = new Map<string, Buffer>();
+  let batch: Buffer[] = [];
+  let batchCount = 0;
+  let flushQueued = false;
+  const fastPathOpen = () => client.connected && client.queue.length === 0 && !(client.stream as { destroyed?: boolean }).destroyed;
+  const topicHead = (topic: string): Buffer => {
+    let h = topicHeads.get(topic);
+    if (!h) {
+      const t = Buffer.from(topic, 'utf8');
+      // Topic length, topic, and for MQTT 5 an empty property list.
+      h = Buffer.alloc(2 + t.length + (conn.protocolVersion === 5 ? 1 : 0));
+      h.writeUInt16BE(t.length, 0);
+      t.copy(h, 2);
+      if (topicHeads.size > 10_000) topicHeads.clear();
+      topicHeads.set(topic, h);
+    }
+    return h;
+  };
+  const flushFast = () => {
+    flushQueued = false;
+    const parts = batch;
+    const n = batchCount;
+    batch = [];
+    batchCount = 0;
+    if (!fastPathOpen()) {
+      fail(new Error(`${n} QoS 0 messages dropped: the connection was lost before they were written`), n);
+      return wake();
+    }
+    client.stream.write(Buffer.concat(parts), (err?: Error | null) => {
+      if (err) fail(new Error(`${n} QoS 0 messages lost: ${err.message}`), n);
+      else stats.delivered += n;
+      wake();
+    });
+  };
+  const writeFast = (topic: string, payload: Buffer) => {
+    const head = topicHead(topic);
+    let remaining = head.length + payload.length;
+    const fixed = [retain ? 0x31 : 0x30];
+    do {
+      const digit = remaining % 128;
+      remaining = Math.floor(remaining / 128);
+      fixed.push(remaining > 0 ? digit | 128 : digit);
+    } while (remaining > 0);
+    batch.push(Buffer.from(fixed), head, payload);
+    batchCount++;
+    if (!flushQueued) {
+      flushQueued = true;
+      process.nextTick(flushFast);
+    }
   };
 
   const publish = (input: Publishable, topicOverride?: string): number => {
@@ -127,11 +184,13 @@ export async function openMqttSink(options: MqttSinkOptions): Promise<MqttSink> 
     if (draft.kind === 'events') stats.events += draft.packet.length;
     const bytes = typeof payload === 'string' ? Buffer.from(payload, 'utf8') : Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength);
     stats.bytes += bytes.length;
-    conn.client.publish(topic, bytes, { qos, retain }, (err) => {
-      if (err) fail(new Error(`topic ${topic}: publish failed (${err.message})`));
-      else stats.delivered++;
-      wake();
-    });
+    if (qos === 0 && fastPathOpen()) writeFast(topic, bytes);
+    else
+      conn.client.publish(topic, bytes, { qos, retain }, (err) => {
+        if (err) fail(new Error(`topic ${topic}: publish failed (${err.message})`));
+        else stats.delivered++;
+        wake();
+      });
     return sequence;
   };
 

@@ -38,10 +38,11 @@ function withoutSequence(m: WireMessage): Omit<WireMessage, 'sequence'> {
   return rest;
 }
 
-for (const payload of ['protobuf', 'json'] as const) {
-  test(`mosquitto ${payload}: decisions, spikes, metrics and event packets round-trip with per-topic sequence numbers`, async () => {
-    const rx = await collect({ url: broker.url, topics: `rt-${payload}/#`, payload, qos: 1, log: quietLog });
-    const sink = await openMqttSink({ url: broker.url, topic: `rt-${payload}/{kind}`, payload, qos: 1, log: quietLog });
+for (const [payload, qos] of [['protobuf', 0], ['protobuf', 1], ['json', 0], ['json', 1]] as const) {
+  // QoS 0 takes the sink's own framing (MQTT 5 here), QoS 1 goes through mqtt.js.
+  test(`mosquitto ${payload} QoS ${qos}: decisions, spikes, metrics and event packets round-trip with per-topic sequence numbers`, async () => {
+    const rx = await collect({ url: broker.url, topics: `rt-${payload}-${qos}/#`, payload, qos: 1, log: quietLog });
+    const sink = await openMqttSink({ url: broker.url, topic: `rt-${payload}-${qos}/{kind}`, payload, qos, log: quietLog });
     await sink.ready;
     const sent = [decision(0), spikes(1), metrics(2), { kind: 'events' as const, packet: eventPacket(3000, 3) }, { kind: 'events' as const, packet: eventPacket(17, 4, true) }, decision(5)];
     for (const m of sent) sink.publish(m);
@@ -54,13 +55,13 @@ for (const payload of ['protobuf', 'json'] as const) {
     assert.deepEqual(
       rx.got.map((g) => [g.topic, g.message.kind, g.message.sequence]),
       [
-        [`rt-${payload}/decision`, 'decision', 1],
-        [`rt-${payload}/spikes`, 'spikes', 1],
-        [`rt-${payload}/metrics`, 'metrics', 1],
-        [`rt-${payload}/events`, 'events', 1],
-        [`rt-${payload}/events`, 'events', 2],
-        [`rt-${payload}/decision`, 'decision', 2],
-        [`rt-${payload}/events`, 'events', 3],
+        [`rt-${payload}-${qos}/decision`, 'decision', 1],
+        [`rt-${payload}-${qos}/spikes`, 'spikes', 1],
+        [`rt-${payload}-${qos}/metrics`, 'metrics', 1],
+        [`rt-${payload}-${qos}/events`, 'events', 1],
+        [`rt-${payload}-${qos}/events`, 'events', 2],
+        [`rt-${payload}-${qos}/decision`, 'decision', 2],
+        [`rt-${payload}-${qos}/events`, 'events', 3],
       ],
     );
     for (const [k, m] of sent.entries()) {
@@ -80,7 +81,7 @@ for (const payload of ['protobuf', 'json'] as const) {
     assert.equal(s.bad, 0);
     assert.equal(s.lost, 0);
     assert.equal(s.noDelay, true);
-    assert.equal(s.byTopic[`rt-${payload}/events`]!.messages, 3);
+    assert.equal(s.byTopic[`rt-${payload}-${qos}/events`]!.messages, 3);
     assert.equal(sink.stats.published, 7);
     assert.equal(sink.stats.delivered, 7);
     assert.equal(sink.stats.noDelay, true);
