@@ -1,0 +1,143 @@
+/**
+ * `npm run bench -- operators [--runs N] [--min-ms M] [--file NAME] [--quick]`
+ *
+ * Throughput of each stream operator on one core, in million input events per second, on a real
+ * recording (default evt2_sparklers.raw, 521,252 events, 640×480, in the decoder's own packets of up
+ * to 65,536 events): the decoded packets are replayed through `from(packets).pipe(op)` with a
+ * counting subscriber, so the figure includes RxJS's per-packet cost (a `map(identity)` baseline is
+ * reported beside them). Warm-up first, then `runs` timed runs of enough repetitions to last
+ * `min-ms` each; the figure is the median run.
+ */
+import { performance } from 'node:perf_hooks';
+import { from, identity, map, type OperatorFunction } from 'rxjs';
+import { concatPackets, type EventPacket } from '../src/events/packet.js';
+import { decodeBuffer } from '../src/formats/decode-all.js';
+import { readShared } from '../test/helpers/shared-data.js';
+import { binSteps, countWindows, denoise, downsample, flip, hotPixels, mergeByTime, polarity, refractory, roi, rotate, tapMetrics, transpose } from '../operators/index.js';
+
+interface Settings {
+  runs: number;
+  minMs: number;
+  file: string;
+}
+
+function parseArgs(args: string[]): Settings {
+  const s: Settings = { runs: 5, minMs: 300, file: 'evt2_sparklers.raw' };
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    const value = (): string => {
+      const v = args[++i];
+      if (v === undefined) throw new Error(`${a} needs a value`);
+      return v;
+    };
+    if (a === '--runs') s.runs = Math.max(1, Number(value()));
+    else if (a === '--min-ms') s.minMs = Math.max(1, Number(value()));
+    else if (a === '--file') s.file = value();
+    else if (a === '--quick') {
+      s.runs = 3;
+      s.minMs = 100;
+    } else throw new Error(`operators bench: unknown argument ${a} (use --runs N, --min-ms M, --file NAME, --quick)`);
+  }
+  return s;
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+/**
+ * Same-machine reference: the cheapest filter body there is (copy every event into fresh arrays
+ * sized to the packet), so figures can be compared across machines and loads as a ratio to it.
+ */
+function plainCopy(packet: EventPacket): EventPacket {
+  const n = packet.length;
+  const x = new Uint16Array(n);
+  const y = new Uint16Array(n);
+  const t = new Float64Array(n);
+  const p = new Uint8Array(n);
+  for (let i = 0; i < n; i++) {
+    x[i] = packet.x[i]!;
+    y[i] = packet.y[i]!;
+    t[i] = packet.t[i]!;
+    p[i] = packet.p[i]!;
+  }
+  return { ...packet, x, y, t, p };
+}
+
+/** One pass of the packets through a fresh pipeline; returns output items (checked non-zero). */
+function pass(packets: readonly EventPacket[], make: () => OperatorFunction<EventPacket, unknown>): number {
+  let items = 0;
+  from(packets)
+    .pipe(make())
+    .subscribe(() => items++);
+  return items;
+}
+
+function measure(events: number, settings: Settings, once: () => number): number {
+  // Warm-up: let V8 optimise the loops before timing.
+  const warmEnd = performance.now() + settings.minMs;
+  while (performance.now() < warmEnd) once();
+  const rates: number[] = [];
+  for (let r = 0; r < settings.runs; r++) {
+    let reps = 0;
+    const t0 = performance.now();
+    let t1 = t0;
+    do {
+      if (once() === 0) throw new Error('operator produced nothing');
+      reps++;
+      t1 = performance.now();
+    } while (t1 - t0 < settings.minMs);
+    rates.push((events * reps) / ((t1 - t0) / 1000) / 1e6);
+  }
+  return median(rates);
+}
+
+export async function main(args: string[]): Promise<Record<string, unknown>> {
+  const settings = parseArgs(args);
+  const decoded = decodeBuffer(readShared(settings.file), 'auto', { fileName: settings.file });
+  const packets = decoded.packets;
+  const all = concatPackets(packets);
+  const events = all.length;
+  const g = all.geometry;
+  const t0 = all.t[0]!;
+  const hot = Array.from({ length: 20 }, (_, k) => ({ x: (k * 31) % g.width, y: (k * 17) % g.height }));
+  // A second sensor for the merge: the same events 1 ms later.
+  const shifted = packets.map((p) => ({ ...p, t: p.t.map((t) => t + 1000) }));
+
+  const cases: [string, () => number][] = [
+    ['baseline map(identity)', () => pass(packets, () => map(identity))],
+    ['baseline plain copy loop', () => pass(packets, () => map(plainCopy))],
+    ['denoise 5 ms r1', () => pass(packets, () => denoise({ windowUs: 5000 }))],
+    ['denoise 5 ms r2', () => pass(packets, () => denoise({ windowUs: 5000, radius: 2 }))],
+    ['refractory 1 ms', () => pass(packets, () => refractory({ refractoryUs: 1000 }))],
+    ['hotPixels list', () => pass(packets, () => hotPixels({ pixels: hot }))],
+    ['hotPixels calibrate 20 ms hold', () => pass(packets, () => hotPixels({ calibrationUs: 20_000, thresholdHz: 5000 }))],
+    ['roi half', () => pass(packets, () => roi({ x: g.width / 4, y: g.height / 4, width: g.width / 2, height: g.height / 2 }))],
+    ['downsample 4', () => pass(packets, () => downsample({ factor: 4 }))],
+    ['polarity on', () => pass(packets, () => polarity('on'))],
+    ['flip x', () => pass(packets, () => flip('x'))],
+    ['rotate 90', () => pass(packets, () => rotate(90))],
+    ['transpose', () => pass(packets, () => transpose())],
+    ['binSteps 1 ms', () => pass(packets, () => binSteps({ dtUs: 1000 }))],
+    ['binSteps 1 ms y-x', () => pass(packets, () => binSteps({ dtUs: 1000, layout: 'y-x' }))],
+    ['binSteps 10 ms + frames', () => pass(packets, () => binSteps({ dtUs: 10_000, frames: true }))],
+    ['countWindows 10k', () => pass(packets, () => countWindows(10_000))],
+    ['tapMetrics', () => pass(packets, () => tapMetrics({ intervalMs: 1000, report: () => undefined }))],
+  ];
+  const mevs: Record<string, number> = {};
+  for (const [name, once] of cases) {
+    mevs[name] = Number(measure(events, settings, once).toFixed(1));
+    console.log(`${name.padEnd(32)} ${mevs[name]!.toFixed(1).padStart(7)} Mev/s`);
+  }
+  // Merge: input events of both sensors per second.
+  const mergeOnce = (): number => {
+    let items = 0;
+    mergeByTime([from(packets), from(shifted)], { reorderWindowUs: 5000 }).subscribe(() => items++);
+    return items;
+  };
+  mevs['mergeByTime 2 sensors 5 ms'] = Number(measure(2 * events, settings, mergeOnce).toFixed(1));
+  console.log(`${'mergeByTime 2 sensors 5 ms'.padEnd(32)} ${mevs['mergeByTime 2 sensors 5 ms']!.toFixed(1).padStart(7)} Mev/s (both inputs)`);
+  return { recording: settings.file, events, packets: packets.length, spanMs: (all.t[events - 1]! - t0) / 1000, runs: settings.runs, minMs: settings.minMs, mevs };
+}

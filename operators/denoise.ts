@@ -1,0 +1,93 @@
+/**
+ * denoise: background-activity filter. An event is kept only when another pixel of its
+ * neighbourhood (the (2r+1)² square around it, itself excluded; r = 1 is the 8-neighbourhood) had
+ * an event less than `windowUs` before it. Every event, kept or not, updates its pixel's last time
+ * (as dv-processing's BackgroundActivityNoiseFilter and tonic's denoise do), so support is about
+ * activity near the pixel, not about what survived the filter.
+ *
+ * @example
+ *   import { openEmulator } from 'spikeflow/adapters';
+ *   import { denoise } from 'spikeflow/operators';
+ *   openEmulator({ dvs: { noiseRateHz: 5 } }, { durationUs: 1e6 }).events
+ *     .pipe(denoise({ windowUs: 10_000 }))
+ *     .subscribe((packet) => console.log(packet.length, 'supported events'));
+ *
+ * One output packet per input packet (possibly empty, so the stream keeps its cadence). State: one
+ * Float64Array of last times per pixel, sized from the geometry on the first non-empty packet.
+ */
+
+import { defer, map, type OperatorFunction } from 'rxjs';
+import type { EventPacket, Geometry } from '../src/events/packet.js';
+import { checkBounds, checkInteger, checkPositive, filterOutput, finishOutput, geometryOf, sameGeometry } from './support.js';
+
+export interface DenoiseOptions {
+  /** Support window (µs): a neighbour's event must be less than this old. */
+  readonly windowUs: number;
+  /** Neighbourhood radius in pixels. Default 1 (8 neighbours). */
+  readonly radius?: number;
+  /** Sensor geometry when the packets do not carry one. */
+  readonly geometry?: Geometry;
+}
+
+export function denoise(options: DenoiseOptions): OperatorFunction<EventPacket, EventPacket> {
+  const windowUs = checkPositive(options.windowUs, 'denoise: windowUs');
+  const radius = checkInteger(options.radius ?? 1, 'denoise: radius', 1);
+  return (source) =>
+    defer(() => {
+      let geometry: Geometry | undefined;
+      let last = new Float64Array(0);
+      return source.pipe(
+        map((packet) => {
+          if (packet.length === 0) return packet;
+          const g = geometryOf(packet, options.geometry, 'denoise');
+          if (!geometry) {
+            geometry = g;
+            last = new Float64Array(g.width * g.height).fill(-Infinity);
+          } else if (!sameGeometry(g, geometry)) {
+            throw new RangeError(`denoise: geometry changed from ${geometry.width}x${geometry.height} to ${g.width}x${g.height}`);
+          }
+          checkBounds(packet, g, 'denoise');
+          return filterPacket(packet, g, last, windowUs, radius);
+        }),
+      );
+    });
+}
+
+function filterPacket(packet: EventPacket, g: Geometry, last: Float64Array, windowUs: number, r: number): EventPacket {
+  const { x, y, t, p } = packet;
+  const w = g.width;
+  const hMax = g.height - 1;
+  const wMax = w - 1;
+  const out = filterOutput(packet.length);
+  let n = 0;
+  for (let i = 0; i < packet.length; i++) {
+    const xi = x[i]!;
+    const yi = y[i]!;
+    const ti = t[i]!;
+    const x0 = xi > r ? xi - r : 0;
+    const x1 = xi + r < wMax ? xi + r : wMax;
+    const y0 = yi > r ? yi - r : 0;
+    const y1 = yi + r < hMax ? yi + r : hMax;
+    const self = yi * w + xi;
+    let supported = false;
+    for (let yy = y0; yy <= y1 && !supported; yy++) {
+      const row = yy * w;
+      for (let xx = x0; xx <= x1; xx++) {
+        const k = row + xx;
+        if (k !== self && ti - last[k]! < windowUs) {
+          supported = true;
+          break;
+        }
+      }
+    }
+    last[self] = ti;
+    if (supported) {
+      out.x[n] = xi;
+      out.y[n] = yi;
+      out.t[n] = ti;
+      out.p[n] = p[i]!;
+      n++;
+    }
+  }
+  return finishOutput(out, n, packet.geometry, packet);
+}

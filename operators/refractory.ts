@@ -1,0 +1,67 @@
+/**
+ * refractory: after a pixel's kept event, its events are dropped for `refractoryUs` (an event at
+ * exactly last + refractoryUs is kept). Only kept events restart the period, so a pixel passes at
+ * most one event per period, as tonic's RefractoryPeriod.
+ *
+ * @example
+ *   import { openEmulator } from 'spikeflow/adapters';
+ *   import { refractory } from 'spikeflow/operators';
+ *   openEmulator({}, { durationUs: 1e6 }).events
+ *     .pipe(refractory({ refractoryUs: 5_000 }))
+ *     .subscribe((packet) => console.log(packet.length));
+ *
+ * One output packet per input packet. State: one Float64Array of last kept times per pixel (per
+ * pixel and polarity with `perPolarity`).
+ */
+
+import { defer, map, type OperatorFunction } from 'rxjs';
+import type { EventPacket, Geometry } from '../src/events/packet.js';
+import { checkBounds, checkPositive, filterOutput, finishOutput, geometryOf, sameGeometry } from './support.js';
+
+export interface RefractoryOptions {
+  readonly refractoryUs: number;
+  /** ON and OFF events have separate periods. Default false (one period per pixel). */
+  readonly perPolarity?: boolean;
+  readonly geometry?: Geometry;
+}
+
+export function refractory(options: RefractoryOptions): OperatorFunction<EventPacket, EventPacket> {
+  const period = checkPositive(options.refractoryUs, 'refractory: refractoryUs');
+  const perPolarity = options.perPolarity ?? false;
+  return (source) =>
+    defer(() => {
+      let geometry: Geometry | undefined;
+      let last = new Float64Array(0);
+      return source.pipe(
+        map((packet) => {
+          if (packet.length === 0) return packet;
+          const g = geometryOf(packet, options.geometry, 'refractory');
+          if (!geometry) {
+            geometry = g;
+            last = new Float64Array(g.width * g.height * (perPolarity ? 2 : 1)).fill(-Infinity);
+          } else if (!sameGeometry(g, geometry)) {
+            throw new RangeError(`refractory: geometry changed from ${geometry.width}x${geometry.height} to ${g.width}x${g.height}`);
+          }
+          checkBounds(packet, g, 'refractory');
+          const { x, y, t, p } = packet;
+          const w = g.width;
+          const plane = perPolarity ? g.width * g.height : 0;
+          const out = filterOutput(packet.length);
+          let n = 0;
+          for (let i = 0; i < packet.length; i++) {
+            const pi = p[i]!;
+            const k = y[i]! * w + x[i]! + (pi ? plane : 0);
+            const ti = t[i]!;
+            if (ti - last[k]! < period) continue;
+            last[k] = ti;
+            out.x[n] = x[i]!;
+            out.y[n] = y[i]!;
+            out.t[n] = ti;
+            out.p[n] = pi;
+            n++;
+          }
+          return finishOutput(out, n, packet.geometry, packet);
+        }),
+      );
+    });
+}

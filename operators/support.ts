@@ -1,0 +1,67 @@
+/**
+ * Internals shared by the packet operators (not an operator itself): geometry resolution, bounds
+ * checks and the "output sized once per input packet" helper.
+ */
+
+import { packetOf, type EventPacket, type Geometry } from '../src/events/packet.js';
+
+/** Geometry an operator works with: the option when given, else the packet's; error when neither is known. */
+export function geometryOf(packet: EventPacket, given: Geometry | undefined, op: string): Geometry {
+  const g = given ?? packet.geometry;
+  if (!(g.width > 0 && g.height > 0)) {
+    throw new RangeError(`${op}: the sensor geometry is unknown (packet says ${g.width}x${g.height}); pass options.geometry`);
+  }
+  return g;
+}
+
+/** Same size in both dimensions. */
+export function sameGeometry(a: Geometry, b: Geometry): boolean {
+  return a.width === b.width && a.height === b.height;
+}
+
+/**
+ * Throws when any event lies outside the geometry: per-pixel state cannot hold it, and dropping it
+ * quietly would hide a wrong geometry option.
+ */
+export function checkBounds(packet: EventPacket, g: Geometry, op: string): void {
+  const { x, y } = packet;
+  const w = g.width;
+  const h = g.height;
+  for (let i = 0; i < packet.length; i++) {
+    if (x[i]! >= w || y[i]! >= h) {
+      throw new RangeError(`${op}: event ${i} at (${x[i]}, ${y[i]}) lies outside the ${w}x${h} geometry`);
+    }
+  }
+}
+
+/**
+ * Output buffers for a filter: one allocation per input packet, sized to the input, handed out as
+ * views of the first `n` entries (no second copy).
+ */
+export interface FilterOutput {
+  readonly x: Uint16Array;
+  readonly y: Uint16Array;
+  readonly t: Float64Array;
+  readonly p: Uint8Array;
+}
+
+export function filterOutput(length: number): FilterOutput {
+  return { x: new Uint16Array(length), y: new Uint16Array(length), t: new Float64Array(length), p: new Uint8Array(length) };
+}
+
+export function finishOutput(out: FilterOutput, n: number, geometry: Geometry, packet: EventPacket): EventPacket {
+  return packetOf(out.x.subarray(0, n), out.y.subarray(0, n), out.t.subarray(0, n), out.p.subarray(0, n), geometry, packet.source);
+}
+
+/** A positive finite number (or ≥ 0 with allowZero), else RangeError naming the option. */
+export function checkPositive(value: number, name: string, allowZero = false): number {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || (!allowZero && value === 0)) {
+    throw new RangeError(`${name} must be a ${allowZero ? 'non-negative' : 'positive'} finite number, got ${String(value)}`);
+  }
+  return value;
+}
+
+export function checkInteger(value: number, name: string, min: number): number {
+  if (!Number.isInteger(value) || value < min) throw new RangeError(`${name} must be an integer ≥ ${min}, got ${String(value)}`);
+  return value;
+}
