@@ -126,6 +126,9 @@ export async function openConnection(o: MqttConnectionOptions, stats: Connection
     reconnectPeriod: firstDelay,
     // Resubscription is done by the source itself, only when the broker did not keep the session.
     resubscribe: false,
+    // A refused CONNACK (bad credentials, broker busy…) is retried like a lost connection, paced by the
+    // backoff and bounded by its maxAttempts; mqtt.js would otherwise stop silently.
+    reconnectOnConnackError: true,
     manualConnect: true,
     ...(o.username !== undefined ? { username: o.username } : {}),
     ...(o.password !== undefined ? { password: o.password } : {}),
@@ -151,6 +154,7 @@ export async function openConnection(o: MqttConnectionOptions, stats: Connection
   };
 
   let closing = false;
+  let lastError: Error | undefined;
   client.on('connect', (connack: IConnackPacket) => {
     stats.connected = true;
     stats.connections++;
@@ -170,12 +174,14 @@ export async function openConnection(o: MqttConnectionOptions, stats: Connection
     if (delay === undefined) {
       client.options.reconnectPeriod = 0;
       void client.endAsync(true).catch(() => {});
-      hooks.onGiveUp(new Error(`mqtt ${where}: connection lost, ${backoff ? `gave up after ${backoff.failures - 1} attempts` : 'reconnect disabled'}`));
+      const why = lastError ? ` (last error: ${lastError.message})` : '';
+      hooks.onGiveUp(new Error(`mqtt ${where}: ${backoff ? `gave up after ${backoff.failures} connection failures in a row` : 'connection lost and reconnect disabled'}${why}`));
       return;
     }
     client.options.reconnectPeriod = Math.max(1, delay);
   });
   client.on('error', (e) => {
+    lastError = e;
     stats.connectionErrors++;
     connLog.report(e);
   });

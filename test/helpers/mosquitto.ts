@@ -49,13 +49,23 @@ function canConnect(port: number): Promise<boolean> {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-export async function startMosquitto(options: { persistence?: boolean; port?: number; extra?: string[] } = {}): Promise<Mosquitto> {
+export interface MosquittoOptions {
+  /** Keep sessions and queued messages across restarts, in the temp dir. */
+  readonly persistence?: boolean;
+  readonly port?: number;
+  /** Default true; false needs a password_file line in `extra`. */
+  readonly anonymous?: boolean;
+  /** Config lines after the listener line (certfile, keyfile, password_file…). */
+  readonly extra?: readonly string[];
+}
+
+export async function startMosquitto(options: MosquittoOptions = {}): Promise<Mosquitto> {
   const dir = mkdtempSync(join(tmpdir(), 'spikeflow-mosquitto-'));
   const port = options.port ?? (await freePort());
   const conf = join(dir, 'mosquitto.conf');
   const lines = [
     `listener ${port} 127.0.0.1`,
-    'allow_anonymous true',
+    `allow_anonymous ${options.anonymous ?? true}`,
     'set_tcp_nodelay true',
     // Tests run as root: keep root so the broker can write its persistence file in our temp dir.
     'user root',
