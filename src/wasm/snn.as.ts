@@ -36,6 +36,8 @@ export function scratchEnd(): usize {
 // first staged, in delivery order, as (start, end) ranges in a scratch area (independent groupStart
 // reads), their post/weight lines are then touched (independent reads: the CPU overlaps many misses),
 // and only then delivered from cache, group by group in the same order — so every sum is the same.
+// Besides, the whole block (all delays) of each new spike is touched when it spikes: its groups are
+// adjacent and are read over the next D steps, and a contiguous block streams in faster.
 
 /** Scratch for staged groups: CHUNK (start, end) pairs of i32, below the arena (see heapBase()). */
 const SCRATCH: usize = 16384;
@@ -121,6 +123,21 @@ export function deliver(
   dPost = post;
   dWeight = weight;
   dTarget = target;
+  // New spikes (step t): pull in their whole blocks, read over this and the next D − 1 steps.
+  {
+    const slot = slotOf(t, slots);
+    const n = load<i32>(counts + (<usize>slot << 2));
+    const at = lists + ((<usize>slot * <usize>size) << 2);
+    let acc: i32 = 0;
+    for (let k = 0; k < n; k++) {
+      const gp = groupStart + (<usize>(load<i32>(at + (<usize>k << 2)) * D) << 2);
+      const b = <usize>load<i32>(gp);
+      const e = <usize>load<i32>(gp + (<usize>D << 2));
+      for (let a = post + (b << 2); a < post + (e << 2); a += 64) acc += <i32>load<u8>(a);
+      for (let a = weight + (b << 3); a < weight + (e << 3); a += 64) acc += <i32>load<u8>(a);
+    }
+    sink += acc;
+  }
   stage(groupStart, D, lists, counts, slots, size, t, deliverChunk);
 }
 
