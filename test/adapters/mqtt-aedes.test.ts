@@ -9,7 +9,8 @@ import { createServer } from 'node:net';
 import mqtt from 'mqtt';
 import { acquireDefaultBroker, startBroker } from '../../adapters/mqtt-broker.js';
 import { openMqttSink } from '../../adapters/mqtt-sink.js';
-import { packetsEqual } from '../../src/events/packet.js';
+import { concatPackets, packetsEqual } from '../../src/events/packet.js';
+import { SpifEncoder } from '../../src/formats/spif.js';
 import { encodeWire, type WireMessage } from '../../src/wire/index.js';
 import { freePort } from '../helpers/mosquitto.js';
 import { collect, decision, eventPacket, metrics, sleep, spikes, waitFor } from '../helpers/mqtt.js';
@@ -97,6 +98,41 @@ test('embedded broker: wildcards and bad payloads (counted, topic named, neighbo
     assert.equal(rx.source.stats.byTopic['w/b/decision']!.bad, 1);
     assert.equal(rx.errors.length, 1);
     assert.match(rx.logLines[0]!, /^mqtt mqtt:\/\/127\.0\.0\.1:\d+: mqtt topic w\/b\/decision: not a spikeflow protobuf envelope/);
+  } finally {
+    await broker.close();
+  }
+});
+
+test('embedded broker aer/spif payloads: two interleaved topics, each its own decoder; a skipped datagram is counted lost on its topic', async () => {
+  const broker = await startBroker({ port: 0 });
+  try {
+    const rx = await collect({ url: broker.url, protocolVersion: 4, topics: 'spif/+', payload: 'aer', format: 'spif', log: quietLog });
+    const left = eventPacket(600, 1);
+    const right = eventPacket(500, 2);
+    // Timestamps and sequence words on: event times survive, and a gap in the sequence is loss.
+    const encode = (p: typeof left) => new SpifEncoder({ timestamps: true, sequence: true }).encode(p);
+    const l = encode(left);
+    const r = encode(right);
+    assert.ok(l.length > 3 && r.length > 3);
+    const c = await mqtt.connectAsync(broker.url, { protocolVersion: 4 });
+    for (let k = 0; k < Math.max(l.length, r.length); k++) {
+      if (k < l.length) await c.publishAsync('spif/left', Buffer.from(l[k]!), { qos: 1 });
+      if (k < r.length && k !== 2) await c.publishAsync('spif/right', Buffer.from(r[k]!), { qos: 1 }); // datagram 2 "lost"
+    }
+    await c.endAsync();
+    await waitFor(() => rx.source.stats.messages === l.length + r.length - 1, 'all datagrams');
+    rx.stop();
+    const of = (topic: string) => concatPackets(rx.got.filter((g) => g.topic === topic).map((g) => (g.message.kind === 'events' ? g.message.packet : assert.fail())));
+    const gotLeft = of('spif/left');
+    assert.deepEqual([gotLeft.x, gotLeft.y, gotLeft.p], [left.x, left.y, left.p]);
+    assert.deepEqual(Array.from(gotLeft.t, (t) => t % 2 ** 32), Array.from(left.t, (t) => t % 2 ** 32));
+    const gotRight = of('spif/right');
+    const perDatagram = (r[0]!.length - 4) / 8;
+    assert.equal(gotRight.length, right.length - perDatagram);
+    assert.equal(rx.source.stats.byTopic['spif/right']!.lost, 1);
+    assert.equal(rx.source.stats.byTopic['spif/left']!.lost, 0);
+    assert.equal(rx.source.stats.events, left.length + right.length - perDatagram);
+    assert.equal(rx.source.stats.bad, 0);
   } finally {
     await broker.close();
   }
