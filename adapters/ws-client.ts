@@ -98,7 +98,7 @@ export interface WsClient {
   readonly status$: Observable<StatusMessage>;
   readonly stats: WsClientStats;
   stream<S extends StreamName>(stream: S): Observable<StreamPayloads[S]>;
-  /** Resolves once connected and subscribed (the first time). */
+  /** Resolves once connected and every subscription is acknowledged (the first time); rejects if the server refuses one. */
   readonly ready: Promise<void>;
   /** Closes the connection and completes the observables. */
   close(): void;
@@ -145,7 +145,8 @@ function fromWire(w: WireMessage): WsMessage {
 export function connectWs(options: WsClientOptions): WsClient {
   const encoding = options.encoding ?? 'json';
   const subs = streamMap(options.streams);
-  const log = new RateLimitedLog(`ws-client ${options.url}`, options.log);
+  // The log names the server by origin only: a URL query could hold a token.
+  const log = new RateLimitedLog(`ws-client ${new URL(options.url).host}`, options.log);
   const backoff = options.reconnect === false ? undefined : new Backoff(options.reconnect ?? {});
   const idleTimeoutMs = options.idleTimeoutMs ?? 10_000;
   const messages = new Subject<WsMessage>();
@@ -216,8 +217,11 @@ export function connectWs(options: WsClientOptions): WsClient {
     messages.next(m);
   };
 
+  let acks = 0;
   const onControl = (c: ServerControl) => {
-    if (c.op === 'status') {
+    if (c.op === 'subscribed') {
+      if (++acks === subs.size) resolveReady();
+    } else if (c.op === 'status') {
       const dropped = Object.values(c.dropped).reduce((a, b) => a + (b ?? 0), 0);
       droppedNow = dropped;
       stats.serverDropped = droppedBefore + dropped;
@@ -225,6 +229,7 @@ export function connectWs(options: WsClientOptions): WsClient {
     } else if (c.op === 'error') {
       stats.serverErrors++;
       log.report(`server: ${c.error ?? 'error'}`);
+      if (acks < subs.size) rejectReady(new Error(`subscription refused: ${c.error ?? 'error'}`));
     }
   };
 
@@ -251,15 +256,26 @@ export function connectWs(options: WsClientOptions): WsClient {
     deliver(fromWire(w), w.sequence);
   };
 
+  // One timer per connection, re-armed lazily from the last arrival time: a timer reset per message
+  // would cost more than decoding a small message.
+  let lastArrival = 0;
   const armIdle = (ws: WebSocketLike) => {
     if (idleTimeoutMs <= 0) return;
-    clearTimeout(idle);
-    idle = setTimeout(() => {
+    lastArrival = Date.now();
+    if (idle !== undefined) return;
+    const check = () => {
+      const quiet = Date.now() - lastArrival;
+      if (quiet < idleTimeoutMs) {
+        idle = setTimeout(check, idleTimeoutMs - quiet);
+        return;
+      }
+      idle = undefined;
       log.report(`nothing received for ${idleTimeoutMs} ms; reconnecting`);
       ws.close(4000, 'idle');
       // A dead peer may never complete the closing handshake: go on without waiting for it.
       dropped(ws, 'idle timeout');
-    }, idleTimeoutMs);
+    };
+    idle = setTimeout(check, idleTimeoutMs);
   };
 
   const endedSockets = new WeakSet<WebSocketLike>();
@@ -267,6 +283,7 @@ export function connectWs(options: WsClientOptions): WsClient {
     if (endedSockets.has(ws)) return;
     endedSockets.add(ws);
     clearTimeout(idle);
+    idle = undefined;
     if (ws !== socket || closed) return;
     if (stats.connected) stats.disconnects++;
     stats.connected = false;
@@ -299,12 +316,13 @@ export function connectWs(options: WsClientOptions): WsClient {
         ws.onopen = () => {
           stats.connects++;
           stats.connected = true;
+          acks = 0;
           for (const [stream, f] of subs) ws.send(JSON.stringify({ op: 'subscribe', stream, filter: f }));
+          if (subs.size === 0) resolveReady();
           armIdle(ws);
-          resolveReady();
         };
         ws.onmessage = (ev) => {
-          armIdle(ws);
+          lastArrival = Date.now();
           if (!gotData) {
             gotData = true;
             backoff?.reset();

@@ -145,7 +145,7 @@ export async function startWsEndpoint(name: string, o: WsEndpointOptions, hooks:
       if (!sameSecret(given, token)) return deny('auth', 401, 'Unauthorized', 'wrong token');
     }
     const offered = (req.headers['sec-websocket-protocol'] ?? '').split(',').map((s) => s.trim()).filter(Boolean);
-    if (offered.length && !offered.some((p) => hooks.protocols.includes(p))) return deny('protocol', 400, 'Bad Request', `subprotocols ${offered.join(', ').slice(0, 100)} not supported`);
+    if (offered.length && !offered.some((p) => hooks.protocols.includes(p))) return deny('protocol', 400, 'Bad Request', `none of the ${offered.length} offered subprotocols is supported`); // their values are not logged: some apps carry secrets there
     if (wss.clients.size >= maxClients) return deny('full', 503, 'Service Unavailable', `${maxClients} clients already`);
     wss.handleUpgrade(req, socket, head, (ws) => {
       stats.connections++;

@@ -54,7 +54,8 @@ export function fromWs(options: WsSourceOptions): WsSource {
     Object.assign(stats, newStats());
     let endpoint: WsEndpoint | undefined;
     let closed = false;
-    startWsEndpoint('ws-source', options, {
+    // Event packets of many thousand events: a larger maxPayload by default.
+    startWsEndpoint('ws-source', { ...options, maxPayload: options.maxPayload ?? 16 << 20 }, {
       protocols: [SUBPROTOCOL_JSON, SUBPROTOCOL_PROTO],
       route: (url) => (url.pathname === path ? undefined : `no endpoint at ${url.pathname.slice(0, 60)}`),
       onConnection: ({ ws, name }) => {

@@ -79,3 +79,17 @@ test('reconnect: false — the observable completes when the server closes', asy
   await server.close();
   assert.deepEqual((await all).map((d) => d.sequence), [1, 2]);
 });
+
+test('ready rejects when the server refuses a subscription, naming why', async () => {
+  const server = await startWsServer({ log: { sink: () => undefined } });
+  const lines: string[] = [];
+  const client = connectWs({ url: server.url, streams: { decisions: { colour: 'red' } }, log: { sink: (l) => lines.push(l) } });
+  try {
+    await assert.rejects(client.ready, /subscription refused: unknown filter 'colour' for decisions/);
+    assert.equal(client.stats.serverErrors, 1);
+    assert.ok(lines.some((l) => l.startsWith(`ws-client 127.0.0.1:${server.port}: server: unknown filter`)), lines.join('\n'));
+  } finally {
+    client.close();
+    await server.close();
+  }
+});
