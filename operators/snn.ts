@@ -1,0 +1,105 @@
+/**
+ * snn: runs a network of the SNN engine on a stream of simulation steps (binSteps batches), one
+ * network step per batch, learning online. Labels, rewards and errors arrive on their own streams
+ * and are given to each step as named signals; learning can be switched on and off by a stream.
+ *
+ * Signals are sampled at each step: a 'hold' signal (default; labels) keeps its last value until a
+ * new one arrives; a 'pulse' signal (rewards) is given to exactly one step and then cleared.
+ *
+ * Each emission carries copies of the step's output spikes (the engine's own views are recycled a
+ * few steps later) and, when `snapshot` names populations, a copy of their membranes.
+ *
+ * @example
+ *   import { snn } from 'spikeflow';
+ *   import { openEmulator } from 'spikeflow/adapters';
+ *   import { binSteps, snn as runSnn } from 'spikeflow/operators';
+ *   const net = snn.buildNetwork({ dt_ms: 1, populations: [
+ *       { name: 'retina', model: 'input', shape: [2, 32, 32] },
+ *       { name: 'out', model: 'lif', size: 4, tau_ms: 20, v_th: 1 }],
+ *     projections: [{ name: 'w', kind: 'random', from: 'retina', to: 'out', p: 0.2, weight: { min: 0, max: 0.05 } }] });
+ *   openEmulator({ width: 32, height: 32 }, { durationUs: 2e5 }).events
+ *     .pipe(binSteps({ dtUs: 1000, originUs: 0 }), runSnn({ network: net, input: 'retina' }))
+ *     .subscribe((s) => s.spikes.out!.length && console.log(s.step, [...s.spikes.out!]));
+ */
+import { Observable, type OperatorFunction, type Subscription } from 'rxjs';
+import type { Network } from '../src/snn/network.js';
+import type { LifPopulationRuntime } from '../src/snn/neurons/populations.js';
+import type { StepBatch } from './bin-steps.js';
+
+export type SignalMode = 'hold' | 'pulse';
+
+export interface SnnOptions {
+  readonly network: Network;
+  /** The input population the batches' active indices go to. */
+  readonly input: string;
+  /** Populations whose spikes are emitted (default: every non-input population). */
+  readonly outputs?: readonly string[];
+  /** Named signal streams for the learning rules (labels, rewards, errors). */
+  readonly signals?: Readonly<Record<string, Observable<number | ArrayLike<number>>>>;
+  /** How each signal is sampled (default 'hold'). */
+  readonly signalModes?: Readonly<Record<string, SignalMode>>;
+  /** Learning on (true) or off (false), switched while running. */
+  readonly learning?: Observable<boolean>;
+  /** LIF populations whose membranes are copied into each emission. */
+  readonly snapshot?: readonly string[];
+}
+
+export interface SnnStep {
+  readonly step: number;
+  readonly tStartUs: number;
+  readonly dtUs: number;
+  /** Input events of the step (from the batch). */
+  readonly events: number;
+  /** Output spikes per population (ascending neuron indices, copies). */
+  readonly spikes: Readonly<Record<string, Int32Array>>;
+  /** Size of each output population (one shared object). */
+  readonly sizes: Readonly<Record<string, number>>;
+  /** Membrane copies of the `snapshot` populations. */
+  readonly state?: Readonly<Record<string, Float64Array>>;
+}
+
+export function snn(options: SnnOptions): OperatorFunction<StepBatch, SnnStep> {
+  const net = options.network;
+  const inputPop = net.population(options.input);
+  if (inputPop.spec.model !== 'input') throw new RangeError(`snn: '${options.input}' is not an input population`);
+  const outputs = options.outputs ?? [...net.populations.values()].filter((p) => p.spec.model !== 'input').map((p) => p.spec.name);
+  const sizes: Record<string, number> = Object.freeze(Object.fromEntries(outputs.map((o) => [o, net.population(o).size])));
+  for (const s of options.snapshot ?? []) if (!('state' in net.population(s))) throw new RangeError(`snn: snapshot population '${s}' has no membrane`);
+  return (source) =>
+    new Observable<SnnStep>((subscriber) => {
+      const current: Record<string, number | ArrayLike<number>> = {};
+      const subs: Subscription[] = [];
+      for (const [name, stream] of Object.entries(options.signals ?? {})) {
+        subs.push(stream.subscribe({ next: (v) => (current[name] = v), error: (e) => subscriber.error(e) }));
+      }
+      if (options.learning) subs.push(options.learning.subscribe({ next: (on) => net.setLearning(on), error: (e) => subscriber.error(e) }));
+      subs.push(
+        source.subscribe({
+          next(batch) {
+            if (batch.size !== inputPop.size) {
+              subscriber.error(new RangeError(`snn: step ${batch.step} has ${batch.size} inputs but population '${options.input}' has ${inputPop.size}`));
+              return;
+            }
+            try {
+              net.step({ spikes: { [options.input]: batch.active }, signals: { ...current } });
+            } catch (e) {
+              subscriber.error(e);
+              return;
+            }
+            for (const [name, mode] of Object.entries(options.signalModes ?? {})) if (mode === 'pulse') delete current[name];
+            const spikes: Record<string, Int32Array> = {};
+            for (const o of outputs) spikes[o] = net.spikes(o).slice();
+            let state: Record<string, Float64Array> | undefined;
+            if (options.snapshot?.length) {
+              state = {};
+              for (const s of options.snapshot) state[s] = (net.population(s) as LifPopulationRuntime).state.v.slice();
+            }
+            subscriber.next({ step: batch.step, tStartUs: batch.tStartUs, dtUs: batch.dtUs, events: batch.events, spikes, sizes, ...(state ? { state } : {}) });
+          },
+          error: (e) => subscriber.error(e),
+          complete: () => subscriber.complete(),
+        }),
+      );
+      return () => subs.forEach((s) => s.unsubscribe());
+    });
+}
