@@ -159,26 +159,46 @@ export function binSteps(options: BinStepsOptions): OperatorFunction<EventPacket
         const { x, y, t, p } = packet;
         const w = g.width;
         const plane = g.width * g.height;
+        // The open step's state in locals for the loop (closure variables are slower), written
+        // back before a step is emitted.
+        const cts = counts;
+        let act = active;
+        let na = nActive;
+        let ev = events;
+        let lt = late;
+        let s0 = start;
+        let s1 = end;
+        const pyx = layout === 'p-y-x';
+        const yxp = layout === 'y-x-p';
         for (let i = 0; i < packet.length; i++) {
           const ti = t[i]!;
-          if (ti >= end) {
+          if (ti >= s1) {
+            nActive = na;
+            events = ev;
+            late = lt;
             advanceTo(ti);
             if (subscriber.closed) return;
-          } else if (ti < start) {
-            late++;
+            na = ev = lt = 0;
+            s0 = start;
+            s1 = end;
+          } else if (ti < s0) {
+            lt++;
           }
           const pix = y[i]! * w + x[i]!;
-          const idx = layout === 'p-y-x' ? p[i]! * plane + pix : layout === 'y-x-p' ? pix * 2 + p[i]! : pix;
-          if (counts[idx]++ === 0) {
-            if (nActive === active.length) {
-              const grown = new Uint32Array(Math.min(size, active.length * 2));
-              grown.set(active);
-              active = grown;
+          const idx = pyx ? p[i]! * plane + pix : yxp ? pix * 2 + p[i]! : pix;
+          if (cts[idx]++ === 0) {
+            if (na === act.length) {
+              const grown = new Uint32Array(Math.min(size, act.length * 2));
+              grown.set(act);
+              act = active = grown;
             }
-            active[nActive++] = idx;
+            act[na++] = idx;
           }
-          events++;
+          ev++;
         }
+        nActive = na;
+        events = ev;
+        late = lt;
       };
 
       if (options.originUs !== undefined && options.geometry) setUp(options.geometry);

@@ -94,9 +94,10 @@ export function hotPixels(options: HotPixelsOptions): OperatorFunction<EventPack
         const { x, y, t, p } = packet;
         const w = geometry.width;
         const out = filterOutput(packet.length);
+        const mask = hot; // a local: faster than the closure variable in the loop
         let n = 0;
         for (let i = 0; i < packet.length; i++) {
-          if (hot[y[i]! * w + x[i]!]) continue;
+          if (mask[y[i]! * w + x[i]!]) continue;
           out.x[n] = x[i]!;
           out.y[n] = y[i]!;
           out.t[n] = t[i]!;

@@ -47,13 +47,14 @@ export function refractory(options: RefractoryOptions): OperatorFunction<EventPa
           const w = g.width;
           const plane = perPolarity ? g.width * g.height : 0;
           const out = filterOutput(packet.length);
+          const lastKept = last; // a local: faster than the closure variable in the loop
           let n = 0;
           for (let i = 0; i < packet.length; i++) {
             const pi = p[i]!;
             const k = y[i]! * w + x[i]! + (pi ? plane : 0);
             const ti = t[i]!;
-            if (ti - last[k]! < period) continue;
-            last[k] = ti;
+            if (ti - lastKept[k]! < period) continue;
+            lastKept[k] = ti;
             out.x[n] = x[i]!;
             out.y[n] = y[i]!;
             out.t[n] = ti;
