@@ -13,3 +13,6 @@ export type { LifPopulationRuntime } from './neurons/populations.js';
 export { stdpUpdate } from './plasticity/stdp.js';
 export { specFromExchange, jobFrom, runJob, type SimulationJob } from './exchange.js';
 export type { StepSignals, PopulationRuntime, ProjectionRuntime, RuleRuntime, ControllerRuntime } from './runtime-types.js';
+export { GpuNetwork, type InstanceInput, type ChunkSpikes } from './backends/webgpu/gpu-network.js';
+export { GpuUnavailableError, gpuContext, type GpuContext } from './backends/webgpu/device.js';
+export { GpuUnsupportedError, planGpu, type GpuBatchOptions } from './backends/webgpu/gpu-plan.js';
