@@ -187,7 +187,7 @@ export function fromMqtt(options: MqttSourceOptions): MqttSource {
     const subscribeTopics = () => {
       const c = conn!.client;
       c.subscribe(
-        topics.map((t) => t),
+        topics,
         { qos },
         (err, granted) => {
           if (done) return;
