@@ -234,3 +234,26 @@ test('mosquitto restart with persistence: QoS 1 + persistent session, a publishe
     await b.close();
   }
 });
+
+test('mosquitto persistent session: what is published while the source is away is delivered when it comes back', async () => {
+  const session = { url: broker.url, topics: 'away/+', qos: 1 as const, clean: false, clientId: 'spikeflow-test-away-rx', sessionExpirySeconds: 600, log: quietLog };
+  const first = await collect(session);
+  const sink = await openMqttSink({ url: broker.url, topic: 'away/decision', qos: 1, log: quietLog });
+  for (let i = 0; i < 100; i++) sink.publish(decision(i));
+  assert.equal(await sink.drain(), true);
+  await waitFor(() => first.got.length === 100, 'the first 100');
+  first.stop();
+  await waitFor(() => !first.source.stats.connected, 'the source to disconnect');
+  await sleep(100);
+  for (let i = 100; i < 600; i++) sink.publish(decision(i));
+  assert.equal(await sink.drain(), true, 'the broker took them while the source was away');
+  const second = await collect(session);
+  await waitFor(() => second.got.length >= 500, 'the 500 queued while away');
+  assert.equal(second.source.stats.sessionPresent, true);
+  assert.deepEqual(
+    second.got.map((g) => g.message.sequence),
+    Array.from({ length: 500 }, (_, k) => 101 + k),
+  );
+  second.stop();
+  await sink.close();
+});
