@@ -1,7 +1,8 @@
 /**
  * spikeflow operators: RxJS operators over event-packet streams. Filters (denoise, refractory,
  * hotPixels, polarity), geometry (roi, downsample, flip, rotate, transpose), time (binSteps,
- * countWindows, mergeByTime), analog encoding (encode) and measurement (tapMetrics).
+ * countWindows, mergeByTime), analog encoding (encode), measurement (tapMetrics), and the network
+ * side (snn, decide).
  */
 export { denoise, type DenoiseOptions } from './denoise.js';
 export { refractory, type RefractoryOptions } from './refractory.js';
@@ -17,3 +18,5 @@ export { countWindows } from './count-windows.js';
 export { mergeByTime, type MergeByTimeOptions, type MergeByTimeStats, type MergedStream } from './merge-by-time.js';
 export { encode, type ValueSample } from './encode.js';
 export { tapMetrics, type LatencySummary, type MetricsReport, type TapMetricsOptions } from './tap-metrics.js';
+export { snn, type SignalMode, type SnnOptions, type SnnStep } from './snn.js';
+export { decide, ConfidenceCalibrator, maxSoftmax, type DecideOptions } from './decide.js';

@@ -8,11 +8,17 @@ import { promisify } from 'node:util';
 import { REPO_ROOT } from '../helpers/shared-data.js';
 
 const dir = join(REPO_ROOT, 'operators');
-const files = readdirSync(dir).filter((f) => f.endsWith('.ts') && f !== 'index.ts' && f !== 'support.ts');
+const all = readdirSync(dir).filter((f) => f.endsWith('.ts') && f !== 'index.ts' && f !== 'support.ts');
+// The stream operators' examples are complete programs; snn's and decide's need a network and a
+// step stream around them, so they are only required to exist.
+const files = [
+  'bin-steps.ts', 'count-windows.ts', 'denoise.ts', 'downsample.ts', 'encode.ts', 'flip.ts', 'hot-pixels.ts',
+  'merge-by-time.ts', 'polarity.ts', 'refractory.ts', 'roi.ts', 'rotate.ts', 'tap-metrics.ts', 'transpose.ts',
+];
 
 test('every operator file has an example', () => {
-  assert.ok(files.length >= 14);
-  for (const f of files) assert.match(readFileSync(join(dir, f), 'utf8'), /@example\n/, f);
+  for (const f of files) assert.ok(all.includes(f), `${f} exists`);
+  for (const f of all) assert.match(readFileSync(join(dir, f), 'utf8'), /@example\n/, f);
 });
 
 const run = promisify(execFile);
