@@ -1,7 +1,7 @@
 /** binSteps: steps of dt in event time, empty steps for gaps, layouts, every event exactly once. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { map } from 'rxjs';
+import { map, take } from 'rxjs';
 import { binSteps, type StepBatch } from '../../operators/bin-steps.js';
 import { marbles, pk, recordingEvents, rechunk, through } from './support.js';
 
@@ -102,4 +102,12 @@ test('a gap gives one empty step per dt, so a network stepped per batch sees the
     assert.equal(steps[k]!.frame!.length, 24);
   }
   assert.throws(() => binSteps({ dtUs: -1 }), /dtUs/);
+});
+
+test('a consumer that stops early stops the empty-step fill of a huge gap at once', async () => {
+  // A timestamp jump of 10^12 µs would be 10^9 empty steps; take(5) must end it after five.
+  const started = performance.now();
+  const steps = await through([pk([[0, 0, 0, 1]], g), pk([[0, 0, 1e12, 1]], g)], (s) => s.pipe(binSteps({ dtUs: 1000 }), take(5)));
+  assert.deepEqual(steps.map((s) => s.step), [0, 1, 2, 3, 4]);
+  assert.ok(performance.now() - started < 1000);
 });
