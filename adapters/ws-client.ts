@@ -12,7 +12,8 @@
  * or stays silent past `idleTimeoutMs` (the server's status messages keep a healthy one busy).
  * Loss: gaps in the publishers' sequence numbers (per stream and source) are counted in `stats.lost`,
  * across reconnects too; the server's own count of messages it dropped for this client arrives in
- * status messages (`stats.serverDropped`).
+ * status messages (`stats.serverDropped`). Decisions filtered by anything but pipeline are not
+ * sequence-tracked (the filter's gaps are not losses): for them only serverDropped counts.
  */
 import { Subject, filter, map, type Observable } from 'rxjs';
 import { decodeJson } from '../src/wire/json-codec.js';
@@ -206,8 +207,17 @@ export function connectWs(options: WsClientOptions): WsClient {
     return { Ctor, codec, takesHeaders };
   })();
 
+  // Decisions are numbered per pipeline: a filter on region, label or confidence leaves gaps that are
+  // not losses, so such a subscription relies on the server's drop counts (serverDropped) instead.
+  const untracked = new Set<StreamName>();
+  for (const [stream, f] of subs) if (stream === 'decisions' && Object.keys(f).some((k) => k !== 'pipeline')) untracked.add(stream);
+
   const deliver = (m: WsMessage, seq: number) => {
     stats.received[m.stream]++;
+    if (untracked.has(m.stream)) {
+      messages.next(m);
+      return;
+    }
     const key = sequenceKey(m);
     let t = trackers.get(key);
     if (!t) trackers.set(key, (t = new SequenceTracker()));

@@ -6,7 +6,7 @@
  *  - 'count': `clients` raw `ws` clients counting messages (the server's send path, no decoding);
  *  - 'events': one typed client on 'events', counting decoded events.
  * The worker posts {ready} once connected, and its counts on 'snapshot' or 'stop' (which also ends it);
- * 'reset' zeroes the counts.
+ * {reset: n} zeroes the counts and ignores decisions numbered below n from then on.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import WebSocket from 'ws';
@@ -55,6 +55,7 @@ async function start(): Promise<void> {
       });
     else
       c.stream('decisions').subscribe((d) => {
+        if (d.sequence < fromSequence) return;
         received++;
         const ms = now() - d.emittedUnixMs;
         histogram[Math.min(histogram.length - 1, Math.max(0, Math.floor(ms / BUCKET_MS)))]!++;
@@ -65,8 +66,11 @@ async function start(): Promise<void> {
   await Promise.all(typed.map((c) => c.ready));
 }
 
-parentPort!.on('message', (m: string) => {
-  if (m === 'reset') {
+let fromSequence = 0;
+parentPort!.on('message', (m: string | { reset: number }) => {
+  if (typeof m === 'object') {
+    // Count only decisions published from here on (clients that lag still receive the warm-up's).
+    fromSequence = m.reset;
     received = 0;
     events = 0;
     histogram.fill(0);

@@ -63,8 +63,8 @@ class ClientWorker {
       this.w.once('message', (m: { ready?: boolean; error?: string }) => (m.ready ? resolve() : reject(new Error(m.error))));
     });
   }
-  reset(): void {
-    this.w.postMessage('reset');
+  reset(fromSequence: number): void {
+    this.w.postMessage({ reset: fromSequence });
   }
   stop(): Promise<Result> {
     return this.ask('stop');
@@ -123,12 +123,12 @@ async function fanOut(s: Settings): Promise<Record<string, unknown>> {
     };
     await run(1000);
     await sleep(200);
-    for (const w of workers) w.reset();
+    for (const w of workers) w.reset(seq + 1);
     publishMs.length = 0;
     const sentBefore = server.stats.sent;
     const seqBefore = seq;
     await run(s.seconds * 1000);
-    await sleep(500);
+    await sleep(1000);
     const results = await Promise.all(workers.map((w) => w.stop()));
     const received = results.reduce((a, r) => a + r.received, 0);
     const published = seq - seqBefore;

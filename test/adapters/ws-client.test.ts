@@ -5,7 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { lastValueFrom, toArray } from 'rxjs';
+import { firstValueFrom, lastValueFrom, toArray } from 'rxjs';
 import { startWsServer, type WsServer } from '../../adapters/ws-server.js';
 import { connectWs } from '../../adapters/ws-client.js';
 import { decision, until } from '../helpers/ws.js';
@@ -90,6 +90,27 @@ test('ready rejects when the server refuses a subscription, naming why', async (
     assert.ok(lines.some((l) => l.startsWith(`ws-client 127.0.0.1:${server.port}: server: unknown filter`)), lines.join('\n'));
   } finally {
     client.close();
+    await server.close();
+  }
+});
+
+test('sequence gaps made by a region filter are not counted as lost; server drops still are reported', async () => {
+  const server = await startWsServer({ statusIntervalMs: 100, log: { sink: () => undefined } });
+  const filtered = connectWs({ url: server.url, streams: { decisions: { region: 'cam0' } }, log: { sink: () => undefined } });
+  const all = connectWs({ url: server.url, streams: ['decisions'], log: { sink: () => undefined } });
+  try {
+    await Promise.all([filtered.ready, all.ready]);
+    for (let s = 1; s <= 6; s++) server.publish('decisions', decision(s, s % 2 ? 'cam0' : 'cam1'));
+    server.publish('decisions', decision(9, 'cam0')); // 7 and 8 never published: a real gap
+    await until(() => filtered.stats.received.decisions === 4 && all.stats.received.decisions === 7, 5000, 'deliveries');
+    assert.equal(filtered.stats.lost, 0);
+    assert.equal(all.stats.lost, 2);
+    const status = await firstValueFrom(filtered.status$);
+    assert.equal(status.dropped.decisions, 0);
+    assert.equal(status.sent.decisions, 4);
+  } finally {
+    filtered.close();
+    all.close();
     await server.close();
   }
 });

@@ -5,7 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { firstValueFrom, take, toArray } from 'rxjs';
+import { Subject, firstValueFrom, take, toArray } from 'rxjs';
 import { startWsServer, type WsServer } from '../../adapters/ws-server.js';
 import { connectWs, type WsClient } from '../../adapters/ws-client.js';
 import { decodeFrame } from '../../adapters/ws-frames.js';
@@ -207,6 +207,33 @@ test('heartbeat: a client that stops answering pings is terminated; a live one s
     assert.ok(lines.some((l) => /no pong within 150 ms; terminated/.test(l)));
     live.close();
   } finally {
+    await server.close();
+  }
+});
+
+test('attach: an observable is published until it ends; an events stream ending flushes its last frame', async () => {
+  const server = await startWsServer({ frameWindowUs: 1000, maxClients: 1, log: quiet });
+  const client = connectWs({ url: server.url, streams: ['decisions', 'frames'], log: quiet });
+  try {
+    await client.ready;
+    // maxClients: a second connection is refused with 503.
+    await assert.rejects(openRaw(`${server.url}/decisions`), /HTTP 503/);
+    assert.equal(server.stats.rejected.full, 1);
+    const decisions = new Subject<ReturnType<typeof decision>>();
+    const packets = new Subject<ReturnType<typeof events>>();
+    server.attach(decisions, 'decisions');
+    server.attach(packets, 'events');
+    const got = firstValueFrom(client.messages$.pipe(take(3), toArray()));
+    decisions.next(decision(1));
+    decisions.next(decision(2));
+    packets.next(events(200, 0, 1)); // one window, still open
+    packets.complete();
+    const messages = await got;
+    assert.deepEqual(messages.map((m) => [m.stream, (m.data as { sequence: number }).sequence]), [['decisions', 1], ['decisions', 2], ['frames', 1]]);
+    assert.equal((messages[2]!.data as { events: number }).events, 200);
+    assert.equal(server.stats.published.frames, 1);
+  } finally {
+    client.close();
     await server.close();
   }
 });
