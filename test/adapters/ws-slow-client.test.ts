@@ -70,7 +70,8 @@ test('slow client: bounded memory, drops counted and reported, other clients una
     for (const c of fast) assert.deepEqual([c.stats.lost, c.stats.serverDropped], [0, 0]);
     const p99 = percentile(latencies, 0.99);
     t.diagnostic(`fast clients: ${latencies.length} decisions, latency p50 ${percentile(latencies, 0.5)} ms, p99 ${p99} ms`);
-    assert.ok(p99 < 150, `p99 ${p99} ms`);
+    // Generous bounds for a loaded machine; a stall behind the slow client would last the whole multi-second run.
+    assert.ok(percentile(latencies, 0.5) < 50 && p99 < 500, `p50 ${percentile(latencies, 0.5)} ms, p99 ${p99} ms`);
 
     // The slow client reads again: it gets the newest messages, and the server's drop count, which its sequence gaps confirm.
     (sockets[0] as unknown as { _socket: { resume(): void } })._socket.resume();
