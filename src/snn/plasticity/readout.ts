@@ -39,6 +39,7 @@ import type { LogisticPopulationRuntime } from '../neurons/logistic.js';
 import { sigmoid } from '../neurons/logistic.js';
 import type { ConvProjectionRuntime } from '../projections/conv.js';
 import { forEachConvArrival } from '../projections/conv.js';
+import { forEachArrivingGroup } from '../projections/deliver.js';
 
 /** Moments and step count of one optimizer (Adam; SGD keeps none). */
 export interface AdamState {
@@ -180,21 +181,10 @@ export function createReadout(spec: ReadoutSpec, ctx: BuildContext): ReadoutRunt
             seen[w] = 0;
           }
         } else {
-          const tb = table!;
-          const D = tb.delaySlots;
-          const { groupStart, post } = tb;
-          const hist = proj.from.history;
-          const lists = hist.lists;
-          for (let d = D - 1; d >= 0; d--) {
-            const n = hist.count(t - d);
-            if (n === 0) continue;
-            const at = hist.offset(t - d);
-            for (let k = 0; k < n; k++) {
-              const g0 = lists[at + k]! * D + d;
-              const end = groupStart[g0 + 1]!;
-              for (let s = groupStart[g0]!; s < end; s++) if (!mask[s]) update(weight, wMoments, s, e[post[s]!]!, c1, c2);
-            }
-          }
+          const post = table!.post;
+          forEachArrivingGroup(table!, proj.from.history, t, (start, end) => {
+            for (let s = start; s < end; s++) if (!mask[s]) update(weight, wMoments, s, e[post[s]!]!, c1, c2);
+          });
         }
         if (ownsBias) for (let j = 0; j < nOut; j++) update(bias, bMoments, j, e[j]!, c1, c2);
       }

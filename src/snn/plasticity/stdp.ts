@@ -13,6 +13,7 @@ import type { SpikeHistory } from '../spike-history.js';
 import type { SynapseTable } from '../projections/synapse-table.js';
 import type { BuildContext, RuleRuntime } from '../runtime-types.js';
 import { PairTraces } from './pair-traces.js';
+import { forEachArrivingGroup } from '../projections/deliver.js';
 
 /** Weight change for trace value a at weight w, then clipped to [w_min, w_max]. */
 export function stdpUpdate(w: number, a: number, p: StdpSpec): number {
@@ -23,19 +24,10 @@ export function stdpUpdate(w: number, a: number, p: StdpSpec): number {
 
 /** on_pre for every synapse arriving at step t: w ← clip(w + Δ(z[post])). */
 export function stdpOnPre(table: SynapseTable, pre: SpikeHistory, t: number, z: Float64Array, p: StdpSpec): void {
-  const D = table.delaySlots;
-  const { groupStart, post, weight } = table;
-  const lists = pre.lists;
-  for (let d = D - 1; d >= 0; d--) {
-    const n = pre.count(t - d);
-    if (n === 0) continue;
-    const at = pre.offset(t - d);
-    for (let k = 0; k < n; k++) {
-      const g = lists[at + k]! * D + d;
-      const end = groupStart[g + 1]!;
-      for (let s = groupStart[g]!; s < end; s++) weight[s] = stdpUpdate(weight[s]!, z[post[s]!]!, p);
-    }
-  }
+  const { post, weight } = table;
+  forEachArrivingGroup(table, pre, t, (start, end) => {
+    for (let s = start; s < end; s++) weight[s] = stdpUpdate(weight[s]!, z[post[s]!]!, p);
+  });
 }
 
 /** on_post for step t's postsynaptic spikes: z += a_post, then w ← clip(w + Δ(x_pre(t − d))). */

@@ -24,6 +24,7 @@ import type { SpikeHistory } from '../spike-history.js';
 import type { SynapseTable } from '../projections/synapse-table.js';
 import type { BuildContext, RuleRuntime, StepSignals } from '../runtime-types.js';
 import { PairTraces } from './pair-traces.js';
+import { forEachArrivingGroup } from '../projections/deliver.js';
 
 /** Gaps shorter than this use the table; λ^k for longer ones comes from Math.pow. */
 const POW_TABLE = 1024;
@@ -71,19 +72,10 @@ export class Eligibility {
 
 /** on_pre for every synapse arriving at step t: e ← e + z[post]. */
 export function eligibilityOnPre(table: SynapseTable, pre: SpikeHistory, t: number, z: Float64Array, el: Eligibility): void {
-  const D = table.delaySlots;
-  const { groupStart, post } = table;
-  const lists = pre.lists;
-  for (let d = D - 1; d >= 0; d--) {
-    const n = pre.count(t - d);
-    if (n === 0) continue;
-    const at = pre.offset(t - d);
-    for (let k = 0; k < n; k++) {
-      const g = lists[at + k]! * D + d;
-      const end = groupStart[g + 1]!;
-      for (let s = groupStart[g]!; s < end; s++) el.add(s, t, z[post[s]!]!);
-    }
-  }
+  const { post } = table;
+  forEachArrivingGroup(table, pre, t, (start, end) => {
+    for (let s = start; s < end; s++) el.add(s, t, z[post[s]!]!);
+  });
 }
 
 /** on_post for step t's postsynaptic spikes: z += a_post, then e ← e + x_pre(t − d). */
