@@ -26,6 +26,11 @@ export interface DeltaEncoderOptions {
   readonly maxSpikesPerSample?: number;
 }
 
+/** When the line from (t0, v0) to (t, v) crosses `level`, clamped to [t0, t] against rounding. */
+function crossing(t0: number, t: number, v0: number, v: number, level: number): number {
+  return Math.min(t, Math.max(t0, t0 + ((level - v0) / (v - v0)) * (t - t0)));
+}
+
 export class DeltaEncoder implements AnalogEncoder {
   readonly kind = 'delta';
   readonly channels: number;
@@ -73,17 +78,16 @@ export class DeltaEncoder implements AnalogEncoder {
       const th = this.theta[c]!;
       let r = this.ref[c]!;
       let k = 0;
-      // Linear interpolation between the previous and this sample (the crossing of `level`).
-      const at = (level: number) => (this.interpolate && v !== v0 && Number.isFinite(v0) ? t0 + ((level - v0) / (v - v0)) * (tUs - t0) : tUs);
+      const lerp = this.interpolate && v !== v0 && Number.isFinite(v0);
       while (v - r >= th && k < this.cap) {
         r += th;
         k++;
-        this.queue.add(Math.min(tUs, Math.max(t0, at(r))), this.split ? 2 * c : c, 1);
+        this.queue.add(lerp ? crossing(t0, tUs, v0, v, r) : tUs, this.split ? 2 * c : c, 1);
       }
       while (r - v >= th && k < this.cap) {
         r -= th;
         k++;
-        this.queue.add(Math.min(tUs, Math.max(t0, at(r))), this.split ? 2 * c + 1 : c, this.split ? 1 : 0);
+        this.queue.add(lerp ? crossing(t0, tUs, v0, v, r) : tUs, this.split ? 2 * c + 1 : c, this.split ? 1 : 0);
       }
       this.ref[c] = k === this.cap ? v : r;
     }

@@ -179,6 +179,33 @@ test('unplug mid-stream and replug on the same path: the loss is reported, the s
   }
 });
 
+test('socat killed with SIGKILL (links left dangling, no clean hangup): the loss is still noticed and the source resumes after the restart', async () => {
+  const pty = new PtyPair();
+  await pty.start();
+  const source = fromSerial({ path: pty.a, baudRate: 115200, framing: { kind: 'text' }, reconnect: fast, log: quiet, presenceCheckMs: 100 });
+  const c = collect(source);
+  try {
+    await until(() => source.stats.connected, 'connected');
+    let dev = await openRaw(pty.b);
+    await writeRaw(dev, Buffer.from('1,1\n2,2\n'));
+    await until(() => c.count() === 2, 'two events');
+    await closeRaw(dev);
+    await pty.stop('SIGKILL');
+    await until(() => source.stats.disconnects === 1, 'loss noticed');
+    await pty.start();
+    await until(() => source.stats.reconnects === 1, 'reconnected');
+    dev = await openRaw(pty.b);
+    await writeRaw(dev, Buffer.from('3,3\n'));
+    await until(() => c.count() === 3, 'event after the restart');
+    assert.deepEqual([...c.all().x], [1, 2, 3]);
+    assert.equal(c.status().error, undefined);
+    await closeRaw(dev);
+  } finally {
+    c.sub.unsubscribe();
+    await pty.dispose();
+  }
+});
+
 test('a path that does not exist yet: the source waits and connects when the device appears', async () => {
   const pty = new PtyPair();
   const source = fromSerial({ path: pty.a, baudRate: 115200, framing: { kind: 'text' }, reconnect: fast, log: quiet });

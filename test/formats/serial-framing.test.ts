@@ -2,8 +2,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { crc16Ccitt, crc32, appendCrc, checkCrc } from '../../src/formats/serial/crc.js';
-import { cobsDecode, cobsEncode } from '../../src/formats/serial/cobs.js';
-import { slipDecode, slipEncode } from '../../src/formats/serial/slip.js';
+import { cobsDecode, cobsEncode, cobsSuffixStarts } from '../../src/formats/serial/cobs.js';
+import { slipDecode, slipEncode, slipSuffixStarts } from '../../src/formats/serial/slip.js';
 import { Deframer, encodeFrame, type FrameKind } from '../../src/formats/serial/deframer.js';
 import type { CrcKind } from '../../src/formats/serial/crc.js';
 import { chunkSizes } from '../helpers/chunking.js';
@@ -170,4 +170,26 @@ test('a CRC mismatch is reported as crc with the frame offset; an over-long fram
   );
   assert.match(seen.bad[1]!.detail, /longer than 64 bytes/);
   assert.match(seen.bad[2]!.detail, /truncated slip frame/);
+});
+
+test('suffix scans used for recovery agree with decoding every suffix one by one', () => {
+  let seed = 99;
+  const rnd = () => ((seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0) >>> 24) & 0xff;
+  for (let k = 0; k < 200; k++) {
+    // Non-zero noise with a valid COBS / SLIP encoding at the end, and escape bytes sprinkled in.
+    const noise = Uint8Array.from({ length: 1 + (k % 40) }, () => (k % 3 === 0 && rnd() < 40 ? 0xdb : rnd() | 1));
+    const payload = Uint8Array.from({ length: k % 50 }, rnd);
+    const cobs = Buffer.concat([noise.map((b) => (b === 0xc0 ? 1 : b)), cobsEncode(payload)]);
+    const ok = cobsSuffixStarts(cobs);
+    for (let s = 0; s <= cobs.length; s++) assert.equal(ok[s] === 1, s === cobs.length || typeof cobsDecode(cobs.subarray(s)) !== 'string', `cobs k=${k} s=${s}`);
+    const slip = Buffer.concat([noise.map((b) => (b === 0xc0 ? 1 : b)), slipEncode(payload)]);
+    const { bytes, starts } = slipSuffixStarts(slip);
+    for (let s = 0; s < slip.length; s++) {
+      if (starts[s]! < 0) continue;
+      const d = slipDecode(slip.subarray(s));
+      assert.ok(typeof d !== 'string', `slip k=${k} s=${s}: claimed valid`);
+      assert.equal(hex(bytes.subarray(starts[s]!)), hex(d), `slip k=${k} s=${s}`);
+    }
+    assert.ok(starts[noise.length]! >= 0 || noise.includes(0xdb), `slip k=${k}: the frame start is a candidate`);
+  }
 });

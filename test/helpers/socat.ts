@@ -28,11 +28,11 @@ export class PtyPair {
     }
   }
 
-  /** Kills socat (SIGTERM: it removes the links) and waits for it to exit. */
-  async stop(): Promise<void> {
+  /** Kills socat and waits for it to exit. SIGTERM: it removes the links; SIGKILL leaves them dangling. */
+  async stop(signal: 'SIGTERM' | 'SIGKILL' = 'SIGTERM'): Promise<void> {
     const c = this.child;
     this.child = undefined;
-    await terminate(c);
+    await terminate(c, signal);
   }
 
   async dispose(): Promise<void> {
@@ -77,11 +77,11 @@ export class PtyToSocket {
   }
 }
 
-async function terminate(c: ChildProcess | undefined): Promise<void> {
+async function terminate(c: ChildProcess | undefined, signal: 'SIGTERM' | 'SIGKILL' = 'SIGTERM'): Promise<void> {
   if (!c || c.exitCode !== null || c.signalCode !== null) return;
   await new Promise<void>((resolve) => {
     c.once('exit', () => resolve());
-    c.kill('SIGTERM');
+    c.kill(signal);
   });
 }
 

@@ -27,27 +27,40 @@ export interface AerCodecOptions {
   readonly confirmWords?: number;
 }
 
-function readWord(b: Uint8Array, i: number, bytes: number, little: boolean): [number, number] {
-  if (bytes === 2) return [little ? b[i]! | (b[i + 1]! << 8) : (b[i]! << 8) | b[i + 1]!, 0];
-  const r32 = (k: number) => (little ? (b[k]! | (b[k + 1]! << 8) | (b[k + 2]! << 16) | (b[k + 3]! << 24)) >>> 0 : ((b[k]! << 24) | (b[k + 1]! << 16) | (b[k + 2]! << 8) | b[k + 3]!) >>> 0);
-  if (bytes === 4) return [r32(i), 0];
-  return little ? [r32(i), r32(i + 4)] : [r32(i + 4), r32(i)];
+// Top-level helpers, not closures: they run once per word (and per byte while resyncing).
+function r32(b: Uint8Array, k: number, little: boolean): number {
+  return little ? (b[k]! | (b[k + 1]! << 8) | (b[k + 2]! << 16) | (b[k + 3]! << 24)) >>> 0 : ((b[k]! << 24) | (b[k + 1]! << 16) | (b[k + 2]! << 8) | b[k + 3]!) >>> 0;
+}
+
+/** Low 32 bits of the word at b[i]; `hiOut[0]` receives the high 32 bits (0 for 2- and 4-byte words). */
+function readWord(b: Uint8Array, i: number, bytes: number, little: boolean, hiOut: Uint32Array): number {
+  if (bytes === 2) {
+    hiOut[0] = 0;
+    return little ? b[i]! | (b[i + 1]! << 8) : (b[i]! << 8) | b[i + 1]!;
+  }
+  if (bytes === 4) {
+    hiOut[0] = 0;
+    return r32(b, i, little);
+  }
+  hiOut[0] = r32(b, little ? i + 4 : i, little);
+  return r32(b, little ? i : i + 4, little);
+}
+
+function w32(b: Uint8Array, k: number, v: number, little: boolean): void {
+  for (let j = 0; j < 4; j++) b[k + (little ? j : 3 - j)] = (v >>> (8 * j)) & 0xff;
 }
 
 function writeWord(b: Uint8Array, i: number, bytes: number, little: boolean, lo: number, hi: number): void {
-  const w32 = (k: number, v: number) => {
-    for (let j = 0; j < 4; j++) b[k + (little ? j : 3 - j)] = (v >>> (8 * j)) & 0xff;
-  };
   if (bytes === 2) {
     b[i + (little ? 0 : 1)] = lo & 0xff;
     b[i + (little ? 1 : 0)] = (lo >>> 8) & 0xff;
-  } else if (bytes === 4) w32(i, lo);
+  } else if (bytes === 4) w32(b, i, lo, little);
   else if (little) {
-    w32(i, lo);
-    w32(i + 4, hi);
+    w32(b, i, lo, little);
+    w32(b, i + 4, hi, little);
   } else {
-    w32(i, hi);
-    w32(i + 4, lo);
+    w32(b, i, hi, little);
+    w32(b, i + 4, lo, little);
   }
 }
 
@@ -63,6 +76,7 @@ export class AerWordDecoder {
   private carry = new Uint8Array(0);
   private carryOffset = 0;
   private garbageStart = -1;
+  private readonly hi = new Uint32Array(1);
 
   constructor(layout: AerLayout | AerPreset, options: AerCodecOptions = {}) {
     this.layout = resolveLayout(layout);
@@ -118,7 +132,8 @@ export class AerWordDecoder {
     }
     let n = 0;
     for (let i = 0; i < payload.length; i += w) {
-      const [lo, hi] = readWord(payload, i, w, this.little);
+      const lo = readWord(payload, i, w, this.little, this.hi);
+      const hi = this.hi[0]!;
       const why = this.event(lo, hi, arrivalUs, out);
       if (why) bad('parse', offset, `AER word ${i / w}: ${why}`);
       else n++;
@@ -145,8 +160,8 @@ export class AerWordDecoder {
         if (i + this.confirm * w > data.length) break;
         let ok = true;
         for (let k = 0; k < this.confirm && ok; k++) {
-          const [lo, hi] = readWord(data, i + k * w, w, this.little);
-          ok = this.syncOk(lo, hi);
+          const lo = readWord(data, i + k * w, w, this.little, this.hi);
+          ok = this.syncOk(lo, this.hi[0]!);
         }
         if (!ok) {
           i++;
@@ -155,7 +170,8 @@ export class AerWordDecoder {
         bad('framing', this.garbageStart, `${base + i - this.garbageStart} bytes skipped to find the AER word boundary`);
         this.garbageStart = -1;
       }
-      const [lo, hi] = readWord(data, i, w, this.little);
+      const lo = readWord(data, i, w, this.little, this.hi);
+      const hi = this.hi[0]!;
       if (!this.syncOk(lo, hi)) {
         this.garbageStart = base + i;
         i++;

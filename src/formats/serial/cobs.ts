@@ -55,3 +55,19 @@ export function cobsDecode(encoded: Uint8Array): Uint8Array | string {
   }
   return out.subarray(0, o);
 }
+
+/**
+ * For each start position s, 1 when encoded[s…] is structurally valid COBS (its chain of code bytes
+ * lands exactly on the end). O(n) for all positions at once, so a deframer looking for a valid frame
+ * after garbage only decodes the candidates that can be one.
+ */
+export function cobsSuffixStarts(encoded: Uint8Array): Uint8Array {
+  const n = encoded.length;
+  const ok = new Uint8Array(n + 1);
+  ok[n] = 1;
+  for (let s = n - 1; s >= 0; s--) {
+    const c = encoded[s]!;
+    ok[s] = c !== 0 && s + c <= n && ok[s + c] === 1 ? 1 : 0;
+  }
+  return ok;
+}

@@ -7,18 +7,22 @@
  * Senders should also put a delimiter *before* each frame (the encoders here do): then garbage
  * becomes a frame of its own and the next valid frame is untouched. When garbage without a delimiter
  * runs straight into a valid frame and a CRC is in use, the deframer looks for a valid frame at later
- * start positions inside the rejected bytes (at most `recoverScan` positions) and keeps it; without a
+ * start positions inside the rejected bytes (at most `recoverScan` positions and 64 KiB of decoding per
+ * rejected frame; for COBS only the positions whose code chain ends exactly at the delimiter) and keeps it; without a
  * CRC there is no way to tell where the garbage ends, so that frame is reported bad.
  * A CRC-16 accepts a random suffix with probability 2^-16 per position tried; use CRC-32 on noisy
  * lines when that matters.
  */
 
 import { appendCrc, checkCrc, crcBytes, type CrcKind, type Endian } from './crc.js';
-import { cobsDecode, cobsEncode, COBS_DELIMITER } from './cobs.js';
-import { slipDecode, slipEncode, SLIP_END } from './slip.js';
+import { cobsDecode, cobsEncode, cobsSuffixStarts, COBS_DELIMITER } from './cobs.js';
+import { slipDecode, slipEncode, slipSuffixStarts, SLIP_END } from './slip.js';
 import type { FrameSink } from './types.js';
 
 export type FrameKind = 'cobs' | 'slip';
+
+/** Bytes decoded and checksummed, at most, while looking for a valid frame inside one rejected frame. */
+const RECOVER_BUDGET_BYTES = 65536;
 
 export interface DeframerOptions {
   readonly crc?: CrcKind;
@@ -151,16 +155,45 @@ export class Deframer {
     }
     const reason = r.startsWith('crc') ? 'crc' : 'framing';
     if (this.crc !== 'none' && this.scan > 0) {
-      const last = Math.min(raw.length - crcBytes(this.crc) - 1, this.scan);
-      for (let s = 1; s <= last; s++) {
-        const q = this.check(raw.subarray(s));
-        if (typeof q === 'string') continue;
-        sink.bad(reason, this.start, `${r}; a valid frame follows ${s} bytes of garbage`);
-        sink.frame(q, this.start + s);
+      const found = this.kind === 'cobs' ? this.recoverCobs(raw) : this.recoverSlip(raw);
+      if (found) {
+        sink.bad(reason, this.start, `${r}; a valid frame follows ${found.at} bytes of garbage`);
+        sink.frame(found.payload, this.start + found.at);
         return;
       }
     }
     sink.bad(reason, this.start, r);
+  }
+
+  /** The first valid frame starting inside `raw` (after 1…recoverScan bytes of garbage). */
+  private recoverCobs(raw: Uint8Array): { at: number; payload: Uint8Array } | undefined {
+    const last = Math.min(raw.length - crcBytes(this.crc) - 1, this.scan);
+    const starts = cobsSuffixStarts(raw);
+    // Bounds the work one bad frame can cost (line noise must not stall the reader).
+    let budget = RECOVER_BUDGET_BYTES;
+    for (let s = 1; s <= last; s++) {
+      if (starts[s] === 0) continue;
+      budget -= raw.length - s;
+      if (budget < 0) return undefined;
+      const q = this.check(raw.subarray(s));
+      if (typeof q !== 'string') return { at: s, payload: q };
+    }
+    return undefined;
+  }
+
+  private recoverSlip(raw: Uint8Array): { at: number; payload: Uint8Array } | undefined {
+    const last = Math.min(raw.length - crcBytes(this.crc) - 1, this.scan);
+    const { bytes, starts } = slipSuffixStarts(raw);
+    let budget = RECOVER_BUDGET_BYTES;
+    for (let s = 1; s <= last; s++) {
+      const u = starts[s]!;
+      if (u < 0) continue;
+      budget -= bytes.length - u;
+      if (budget < 0) return undefined;
+      const p = checkCrc(bytes.subarray(u), this.crc, this.crcEndian);
+      if (p) return { at: s, payload: p.slice() };
+    }
+    return undefined;
   }
 
   /** Payload (copied out of the work buffer) or why the encoded frame is invalid. */

@@ -48,3 +48,36 @@ export function slipDecode(encoded: Uint8Array): Uint8Array | string {
   }
   return out.subarray(0, o);
 }
+
+/**
+ * Every start position at once, for a deframer looking for a valid frame after garbage: `bytes` is
+ * the lenient decoding of the whole frame (invalid escapes dropped) and `starts[s]` the index in
+ * `bytes` where the decoding of encoded[s…] begins, or −1 when encoded[s…] is not valid SLIP (an
+ * invalid escape follows) or s falls inside an escape pair. O(n), one allocation per array.
+ */
+export function slipSuffixStarts(encoded: Uint8Array): { bytes: Uint8Array; starts: Int32Array } {
+  const n = encoded.length;
+  const bytes = new Uint8Array(n);
+  const starts = new Int32Array(n + 1).fill(-1);
+  let o = 0;
+  let lastInvalid = -1;
+  for (let i = 0; i < n; i++) {
+    starts[i] = o;
+    const b = encoded[i]!;
+    if (b !== SLIP_ESC) {
+      bytes[o++] = b;
+      continue;
+    }
+    const next = encoded[i + 1];
+    if (next === SLIP_ESC_END) bytes[o++] = SLIP_END;
+    else if (next === SLIP_ESC_ESC) bytes[o++] = SLIP_ESC;
+    else {
+      lastInvalid = i;
+      if (next === undefined) break;
+    }
+    i++;
+  }
+  starts[n] = o;
+  for (let s = 0; s <= lastInvalid; s++) starts[s] = -1;
+  return { bytes: bytes.subarray(0, o), starts };
+}
