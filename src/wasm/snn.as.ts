@@ -274,7 +274,7 @@ const SCAN_RATIO: i64 = 16;
   symmetric: bool,
   lo: f64,
   hi: f64,
-): void {
+): i32 {
   const spikes = lists + (<usize>at << 2);
   let fan: i64 = 0;
   for (let k = 0; k < n; k++) {
@@ -283,7 +283,7 @@ const SCAN_RATIO: i64 = 16;
     store<f64>(za, load<f64>(za) + aPost);
     fan += <i64>(load<i32>(postStart + (j << 2), 4) - load<i32>(postStart + (j << 2)));
   }
-  if (!learn || n == 0) return;
+  if (!learn || n == 0) return 0;
   if (postSize <= FLAG_BITS && fan * SCAN_RATIO > <i64>count) {
     for (let k = 0; k < n; k++) {
       const j = <usize>load<i32>(spikes + (<usize>k << 2));
@@ -294,7 +294,7 @@ const SCAN_RATIO: i64 = 16;
       if ((load<u8>(FLAGS + (j >> 3)) >> <u8>(j & 7)) & 1) update1(s, pre, delay, weight, t, x, xSlots, preSize, mode, symmetric, lo, hi);
     }
     for (let k = 0; k < n; k++) store<u8>(FLAGS + (<usize>load<i32>(spikes + (<usize>k << 2)) >> 3), 0);
-    return;
+    return 2;
   }
   for (let k = 0; k < n; k++) {
     const ps = postStart + (<usize>load<i32>(spikes + (<usize>k << 2)) << 2);
@@ -309,9 +309,13 @@ const SCAN_RATIO: i64 = 16;
     sink += acc;
     for (let q = begin; q < end; q++) update1(<usize>load<i32>(postSyn + (q << 2)), pre, delay, weight, t, x, xSlots, preSize, mode, symmetric, lo, hi);
   }
+  return 1;
 }
 
-/** stdpOnPost: for step t's postsynaptic spikes (lists[at, at+n)), z += a_post, then w ← clip(w + Δ(x_pre(t − d))). */
+/**
+ * stdpOnPost: for step t's postsynaptic spikes (lists[at, at+n)), z += a_post, then w ← clip(w + Δ(x_pre(t − d))).
+ * Returns how the weights were visited: 0 not at all, 1 through the postsynaptic index, 2 by a scan.
+ */
 export function stdpOnPost(
   post: usize,
   count: i32,
@@ -335,13 +339,13 @@ export function stdpOnPost(
   symmetric: bool,
   lo: f64,
   hi: f64,
-): void {
+): i32 {
   if (mode == ADDITIVE) {
-    if (symmetric) onPost(post, count, postSize, postStart, postSyn, pre, delay, weight, lists, at, n, t, x, xSlots, preSize, z, aPost, learn, ADDITIVE, true, lo, hi);
-    else onPost(post, count, postSize, postStart, postSyn, pre, delay, weight, lists, at, n, t, x, xSlots, preSize, z, aPost, learn, ADDITIVE, false, lo, hi);
+    if (symmetric) return onPost(post, count, postSize, postStart, postSyn, pre, delay, weight, lists, at, n, t, x, xSlots, preSize, z, aPost, learn, ADDITIVE, true, lo, hi);
+    else return onPost(post, count, postSize, postStart, postSyn, pre, delay, weight, lists, at, n, t, x, xSlots, preSize, z, aPost, learn, ADDITIVE, false, lo, hi);
   } else {
-    if (symmetric) onPost(post, count, postSize, postStart, postSyn, pre, delay, weight, lists, at, n, t, x, xSlots, preSize, z, aPost, learn, MULTIPLICATIVE, true, lo, hi);
-    else onPost(post, count, postSize, postStart, postSyn, pre, delay, weight, lists, at, n, t, x, xSlots, preSize, z, aPost, learn, MULTIPLICATIVE, false, lo, hi);
+    if (symmetric) return onPost(post, count, postSize, postStart, postSyn, pre, delay, weight, lists, at, n, t, x, xSlots, preSize, z, aPost, learn, MULTIPLICATIVE, true, lo, hi);
+    else return onPost(post, count, postSize, postStart, postSyn, pre, delay, weight, lists, at, n, t, x, xSlots, preSize, z, aPost, learn, MULTIPLICATIVE, false, lo, hi);
   }
 }
 

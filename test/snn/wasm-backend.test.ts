@@ -14,8 +14,12 @@ const wasm = wasmBackend();
 
 type Mode = 'additive' | 'multiplicative';
 
-/** A random network: 2 inputs → LIF (refractory) → ALIF (subtract) → small LIF, plus recurrence. */
-function randomSpec(seed: number, stdp: boolean): unknown {
+/**
+ * A random network: 2 inputs → LIF (refractory) → ALIF (subtract) → small LIF, plus recurrence.
+ * `wide` adds a large sparse projection onto a big population, where on_post takes the
+ * postsynaptic index (few spiking neurons for many synapses) rather than a scan of the table.
+ */
+function randomSpec(seed: number, stdp: boolean, wide = false): unknown {
   const r = new Rng(seed, 7);
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(r.uniform() * xs.length)]!;
   const stdpRule = (projection: string, mode: Mode, symmetric: boolean, w_min: number, w_max: number) => ({
@@ -42,6 +46,7 @@ function randomSpec(seed: number, stdp: boolean): unknown {
       { name: 'alif', model: 'alif', size: 21, decay: 0.95, v_th: 0.8, reset: 'subtract', adaptation: { decay: 0.97, plus: 0.05 + 0.1 * r.uniform() } },
       // Odd size: the SIMD loops' scalar tail runs; refractory 0 takes the SIMD decay.
       { name: 'out', model: 'lif', size: 7, decay: 0.85, v_th: 0.5, reset: pick(['value', 'subtract']) },
+      ...(wide ? [{ name: 'big', model: 'lif', size: 400, decay: 0.9, v_th: 1, refractory_steps: 2 }] : []),
     ],
     projections: [
       { name: 'a', kind: 'random', from: 'inA', to: 'lif', p: 0.3, weight: { min: 0, max: 0.4 }, delay_steps: { min: 0, max: 5 } },
@@ -60,6 +65,7 @@ function randomSpec(seed: number, stdp: boolean): unknown {
       { name: 'd', kind: 'random', from: 'lif', to: 'alif', p: 0.4, weight: { min: 0, max: 0.5 }, delay_steps: { min: 1, max: 4 } },
       { name: 'e', kind: 'random', from: 'alif', to: 'out', p: 0.6, weight: { min: 0, max: 0.6 }, delay_steps: 2 },
       { name: 'f', kind: 'random', from: 'lif', to: 'lif', p: 0.1, weight: { min: -0.3, max: 0.3 }, delay_steps: { min: 1, max: 12 } },
+      ...(wide ? [{ name: 'g', kind: 'random', from: 'inA', to: 'big', p: 0.5, weight: { min: 0, max: 0.2 }, delay_steps: { min: 0, max: 7 } }] : []),
     ],
     plasticity: stdp
       ? [
@@ -68,6 +74,7 @@ function randomSpec(seed: number, stdp: boolean): unknown {
           stdpRule('c', 'additive', true, -0.1, 0.2),
           stdpRule('d', 'multiplicative', true, 0, 0.6),
           stdpRule('f', pick(['additive', 'multiplicative'] as const), false, -0.3, 0.3),
+          ...(wide ? [stdpRule('g', pick(['additive', 'multiplicative'] as const), r.uniform() < 0.5, 0, 0.2)] : []),
         ]
       : [],
     homeostasis: [],
@@ -93,20 +100,21 @@ function inputs(seed: number, steps: number, net: Network): Record<string, numbe
 const OUTPUTS = ['lif', 'alif', 'out'];
 
 /** Runs both backends side by side; asserts identical spikes per step and identical arenas at the end. Returns spikes per population. */
-function runBoth(seed: number, stdp: boolean, steps: number, during?: (t: number, nets: Network[]) => void): Record<string, number> {
-  const spec = randomSpec(seed, stdp);
+function runBoth(seed: number, stdp: boolean, steps: number, during?: (t: number, nets: Network[]) => void, wide = false): Record<string, number> {
+  const spec = randomSpec(seed, stdp, wide);
   const ref = buildNetwork(spec, { backend: cpuBackend });
   const fast = buildNetwork(spec, { backend: wasm });
   assert.equal(fast.arena.base, ARENA_BASE);
   assert.equal(fast.arena.byteLength, ref.arena.byteLength);
   const before = { ...wasmKernelCalls };
   const given = inputs(seed, steps, ref);
-  const counts: Record<string, number> = Object.fromEntries(OUTPUTS.map((n) => [n, 0]));
+  const outputs = wide ? [...OUTPUTS, 'big'] : OUTPUTS;
+  const counts: Record<string, number> = Object.fromEntries(outputs.map((n) => [n, 0]));
   for (let t = 0; t < steps; t++) {
     during?.(t, [ref, fast]);
     ref.step({ spikes: given[t] });
     fast.step({ spikes: given[t] });
-    for (const name of OUTPUTS) {
+    for (const name of outputs) {
       const a = ref.spikes(name);
       assert.deepEqual(Array.from(fast.spikes(name)), Array.from(a), `seed ${seed}: '${name}' spikes differ at step ${t}`);
       counts[name]! += a.length;
@@ -158,6 +166,17 @@ for (const seed of [1, 2, 3]) {
     for (const name of OUTPUTS) assert.ok(counts[name]! > 20, `'${name}' fired ${counts[name]} times`);
   });
 }
+
+test('wide network: on_post through the postsynaptic index and by scan, wasm = reference bit for bit', () => {
+  const before = { ...wasmKernelCalls };
+  for (const seed of [7, 8]) {
+    const counts = runBoth(seed, true, 250, undefined, true);
+    for (const name of [...OUTPUTS, 'big']) assert.ok(counts[name]! > 20, `'${name}' fired ${counts[name]} times`);
+  }
+  // Both ways of visiting the weights ran (the small projections scan, the wide one takes the index).
+  assert.ok(wasmKernelCalls.onPostIndexed - before.onPostIndexed > 100, `indexed on_post calls: ${wasmKernelCalls.onPostIndexed - before.onPostIndexed}`);
+  assert.ok(wasmKernelCalls.onPostScan - before.onPostScan > 100, `scan on_post calls: ${wasmKernelCalls.onPostScan - before.onPostScan}`);
+});
 
 test('STDP moved weights (so the weight comparison is not trivially of initial values)', () => {
   const spec = randomSpec(4, true);

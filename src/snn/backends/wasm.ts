@@ -56,13 +56,16 @@ interface SnnExports {
     symmetric: number,
     lo: number,
     hi: number,
-  ): void;
+  ): number;
   lifIntegrate(v: number, theta: number, refractoryUntil: number, n: number, t: number, decay: number, refractory: number, adapt: number, thetaDecay: number): void;
   lifThreshold(v: number, theta: number, offset: number, refractoryUntil: number, n: number, t: number, vth: number, out: number): number;
 }
 
-/** How many kernel calls ran in WASM and how many fell back to the reference (tests check the former). */
-export const wasmKernelCalls = { wasm: 0, reference: 0 };
+/**
+ * How many kernel calls ran in WASM and how many fell back to the reference, and how on_post visited
+ * the weights (by the postsynaptic index or by a scan of the table): tests check every path ran.
+ */
+export const wasmKernelCalls = { wasm: 0, reference: 0, onPostIndexed: 0, onPostScan: 0 };
 
 let compiled: WebAssembly.Module | undefined;
 let loadError: string | undefined;
@@ -179,7 +182,7 @@ function onPost(table: SynapseTable, postSpikes: SpikeHistory, t: number, traces
     return stdpOnPost(table, postSpikes, t, traces, p, learn);
   }
   wasmKernelCalls.wasm++;
-  ex.stdpOnPost(
+  const path = ex.stdpOnPost(
     post.byteOffset,
     table.count,
     table.postSize,
@@ -203,6 +206,8 @@ function onPost(table: SynapseTable, postSpikes: SpikeHistory, t: number, traces
     p.w_min,
     p.w_max,
   );
+  if (path === 1) wasmKernelCalls.onPostIndexed++;
+  else if (path === 2) wasmKernelCalls.onPostScan++;
 }
 
 function integrate(s: LifState, p: LifPopulationSpec, t: number): void {
