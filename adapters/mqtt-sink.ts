@@ -61,6 +61,10 @@ export interface MqttSink {
   close(): Promise<void>;
 }
 
+/** Payloads from this size on are written as they are, not copied into the arena. */
+const LARGE_PAYLOAD_BYTES = 8192;
+const ARENA_BYTES = 256 * 1024;
+
 function isPacket(m: Publishable): m is EventPacket {
   return (m as { kind?: unknown }).kind === undefined && (m as EventPacket).x instanceof Uint16Array;
 }
@@ -109,13 +113,18 @@ export async function openMqttSink(options: MqttSinkOptions): Promise<MqttSink> 
     for (const w of waiters.splice(0)) w();
   };
 
-  // QoS 0 fast path. mqtt.js costs tens of µs per publish (packet object, validation, several small
+  // QoS 0 fast path. mqtt.js costs several µs per publish (packet object, validation, several small
   // writes); a QoS 0 PUBLISH is just header + topic + payload, so while connected with nothing queued in
-  // mqtt.js, the sink frames it here and writes everything published in one tick with one socket write.
+  // mqtt.js, the sink frames it here: small messages are appended to an arena buffer, large payloads (event
+  // packets) are kept as they are, and everything published in one tick leaves in one corked write.
   // mqtt.js' own writes (PINGREQ…) are whole packets written synchronously, so they never split ours.
   const client = conn.client as typeof conn.client & { queue: unknown[] };
   const topicHeads = new Map<string, Buffer>();
-  let batch: Buffer[] = [];
+  let arena = Buffer.allocUnsafe(ARENA_BYTES);
+  /** Arena bytes [sealed, used) are framed but not yet handed to a write; bytes before `sealed` are never rewritten. */
+  let used = 0;
+  let sealed = 0;
+  let chunks: Buffer[] = [];
   let batchCount = 0;
   let flushQueued = false;
   const fastPathOpen = () => client.connected && client.queue.length === 0 && !(client.stream as { destroyed?: boolean }).destroyed;
@@ -132,32 +141,60 @@ export async function openMqttSink(options: MqttSinkOptions): Promise<MqttSink> 
     }
     return h;
   };
+  const seal = () => {
+    if (used > sealed) chunks.push(arena.subarray(sealed, used));
+    sealed = used;
+  };
   const flushFast = () => {
     flushQueued = false;
-    const parts = batch;
+    seal();
+    const parts = chunks;
     const n = batchCount;
-    batch = [];
+    chunks = [];
     batchCount = 0;
+    if (parts.length === 0) return;
     if (!fastPathOpen()) {
       fail(new Error(`${n} QoS 0 messages dropped: the connection was lost before they were written`), n);
       return wake();
     }
-    client.stream.write(Buffer.concat(parts), (err?: Error | null) => {
+    const stream = client.stream;
+    stream.cork();
+    const last = parts.length - 1;
+    for (let k = 0; k < last; k++) stream.write(parts[k]!);
+    // Writes complete in order: the last one's callback means all of them reached the socket.
+    stream.write(parts[last]!, (err?: Error | null) => {
       if (err) fail(new Error(`${n} QoS 0 messages lost: ${err.message}`), n);
       else stats.delivered += n;
       wake();
     });
+    stream.uncork();
   };
-  const writeFast = (topic: string, payload: Buffer) => {
+  const writeFast = (topic: string, payload: Uint8Array) => {
     const head = topicHead(topic);
+    const large = payload.length >= LARGE_PAYLOAD_BYTES;
     let remaining = head.length + payload.length;
-    const fixed = [retain ? 0x31 : 0x30];
+    const need = 5 + head.length + (large ? 0 : payload.length);
+    if (used + need > arena.length) {
+      seal();
+      arena = Buffer.allocUnsafe(Math.max(ARENA_BYTES, need));
+      used = sealed = 0;
+    }
+    const a = arena;
+    a[used++] = retain ? 0x31 : 0x30;
     do {
       const digit = remaining % 128;
       remaining = Math.floor(remaining / 128);
-      fixed.push(remaining > 0 ? digit | 128 : digit);
+      a[used++] = remaining > 0 ? digit | 128 : digit;
     } while (remaining > 0);
-    batch.push(Buffer.from(fixed), head, payload);
+    a.set(head, used);
+    used += head.length;
+    if (large) {
+      seal();
+      chunks.push(Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength));
+    } else {
+      a.set(payload, used);
+      used += payload.length;
+    }
     batchCount++;
     if (!flushQueued) {
       flushQueued = true;
@@ -182,11 +219,11 @@ export async function openMqttSink(options: MqttSinkOptions): Promise<MqttSink> 
     stats.published++;
     stats.byKind[draft.kind]++;
     if (draft.kind === 'events') stats.events += draft.packet.length;
-    const bytes = typeof payload === 'string' ? Buffer.from(payload, 'utf8') : Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength);
+    const bytes = typeof payload === 'string' ? Buffer.from(payload, 'utf8') : payload;
     stats.bytes += bytes.length;
     if (qos === 0 && fastPathOpen()) writeFast(topic, bytes);
     else
-      conn.client.publish(topic, bytes, { qos, retain }, (err) => {
+      conn.client.publish(topic, Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), { qos, retain }, (err) => {
         if (err) fail(new Error(`topic ${topic}: publish failed (${err.message})`));
         else stats.delivered++;
         wake();

@@ -1,11 +1,12 @@
 /**
- * `npm run bench -- mqtt [--quick] [--decisions N] [--packets N] [--events-per-packet N] [--rate MSG_PER_S]`
+ * `npm run bench -- mqtt [--quick] [--rounds N] [--decisions N] [--packets N] [--events-per-packet N] [--rate MSG_PER_S]`
  *
  * MQTT over loopback through a mosquitto started here (free port, no persistence), QoS 0:
  *  - throughput: a publisher child process (bench/mqtt-publisher.ts) sends N messages as fast as it can,
  *    this process subscribes and counts; msg/s is measured at the subscriber, first to last arrival.
  *    Small messages = Decisions; event packets = `eventsPerPacket` events each (reported in M events/s).
- *    Latency under saturation (decisions): send wall-clock time in the message vs arrival.
+ *    Latency under saturation (decisions): send wall-clock time in the message vs arrival. `rounds` rounds
+ *    (default 3) alternate baseline and spikeflow; each figure is the median round's.
  *  - latency below saturation: publisher and subscriber in this process (one clock), Decisions at `rate`
  *    msg/s and event packets at 500 packets/s (each at most a tenth of the throughput just measured, so
  *    below saturation even on a busy machine) for 2 s each; p50/p99 from publish() to the subscriber.
@@ -31,6 +32,7 @@ const nowMs = () => performance.timeOrigin + performance.now();
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 interface Settings {
+  rounds: number;
   decisions: number;
   packets: number;
   eventsPerPacket: number;
@@ -39,7 +41,7 @@ interface Settings {
 }
 
 function parseArgs(args: string[]): Settings {
-  const s: Settings = { decisions: 300_000, packets: 3000, eventsPerPacket: 4096, rate: 10_000, latencySeconds: 2 };
+  const s: Settings = { rounds: 3, decisions: 100_000, packets: 1000, eventsPerPacket: 4096, rate: 10_000, latencySeconds: 2 };
   for (let i = 0; i < args.length; i++) {
     const a = args[i]!;
     const value = () => {
@@ -51,8 +53,9 @@ function parseArgs(args: string[]): Settings {
     else if (a === '--packets') s.packets = value();
     else if (a === '--events-per-packet') s.eventsPerPacket = value();
     else if (a === '--rate') s.rate = value();
-    else if (a === '--quick') Object.assign(s, { decisions: 100_000, packets: 1000, latencySeconds: 1 });
-    else throw new Error(`mqtt bench: unknown argument ${a} (use --quick, --decisions N, --packets N, --events-per-packet N, --rate MSG_PER_S)`);
+    else if (a === '--rounds') s.rounds = Math.round(value());
+    else if (a === '--quick') Object.assign(s, { rounds: 1, decisions: 50_000, packets: 500, latencySeconds: 1 });
+    else throw new Error(`mqtt bench: unknown argument ${a} (use --quick, --rounds N, --decisions N, --packets N, --events-per-packet N, --rate MSG_PER_S)`);
   }
   return s;
 }
@@ -221,12 +224,23 @@ export async function main(args: string[]): Promise<Record<string, unknown>> {
   console.log(`mosquitto on ${broker.url}; decisions ${s.decisions}, packets ${s.packets} × ${s.eventsPerPacket} events`);
   try {
     const result: Record<string, Record<string, unknown>> = { spikeflow: {}, baseline: {} };
-    for (const mode of ['baseline', 'spikeflow'] as const) {
-      for (const kind of ['decision', 'events'] as const) {
-        const r = await throughput(broker.url, mode, kind, s);
-        console.log(`${mode} ${kind} throughput: ${JSON.stringify(r)}`);
-        result[mode]![`${kind}Throughput`] = r;
+    // Rounds alternate the two paths so that a busy neighbour hurts both alike; the median round counts.
+    const rounds: Record<string, Array<Record<string, number>>> = {};
+    for (let round = 1; round <= s.rounds; round++) {
+      for (const mode of ['baseline', 'spikeflow'] as const) {
+        for (const kind of ['decision', 'events'] as const) {
+          const r = await throughput(broker.url, mode, kind, s);
+          console.log(`round ${round} ${mode} ${kind} throughput: ${JSON.stringify(r)}`);
+          (rounds[`${mode}/${kind}`] ??= []).push(r);
+        }
       }
+    }
+    for (const [key, rs] of Object.entries(rounds)) {
+      const [mode, kind] = key.split('/') as [Mode, Kind];
+      const sorted = [...rs].sort((a, b) => a.msgPerS! - b.msgPerS!);
+      result[mode]![`${kind}Throughput`] = { ...sorted[sorted.length >> 1]!, msgPerSRounds: rs.map((r) => r.msgPerS) };
+    }
+    for (const mode of ['baseline', 'spikeflow'] as const) {
       // Below saturation: at most a tenth of the throughput this mode just reached on this machine (here one
       // process publishes and subscribes, and the machine may be shared).
       const tp = result[mode] as Record<string, Record<string, number>>;
