@@ -3,6 +3,9 @@ import { inspect, inspectHelp } from './commands/inspect.js';
 import { convert, convertHelp } from './commands/convert.js';
 import { demo, demoHelp } from './commands/demo.js';
 import { simulate, simulateHelp } from './commands/simulate.js';
+import { run, runHelp } from './commands/run.js';
+import { validate, validateHelp } from './commands/validate.js';
+import { list, listHelp } from './commands/list.js';
 import { UsageError } from './args.js';
 import { FORMATS } from '../formats/registry.js';
 
@@ -13,6 +16,7 @@ const COMMANDS: Record<string, { run: Command; help: string }> = {
   inspect: { run: inspect, help: inspectHelp },
   convert: { run: convert, help: convertHelp },
   simulate: { run: simulate, help: simulateHelp },
+  run: { run, help: runHelp }, validate: { run: validate, help: validateHelp }, list: { run: list, help: listHelp },
   formats: {
     run: (_argv, print) => {
       for (const f of FORMATS) print(`${f.name.padEnd(8)} ${f.createEncoder ? 'read/write' : 'read      '} ${f.extensions.join(' ').padEnd(14)} ${f.description}`);

@@ -1,0 +1,139 @@
+/**
+ * A recorded file as a pausable source for the runtime. adapters/file-source.ts has no pause: it reads
+ * the next chunk as soon as the previous one was emitted, which with the runtime's queued edges would
+ * read the whole file into the queue. Here the read loop waits on a gate that the edge's queue closes
+ * when it fills, so at most one chunk (plus the queue) is ever in memory.
+ *
+ * Pacing: 'fast', or real time × speed (packets sliced into ~1 ms windows of wall time and each slice
+ * emitted when the wall clock reaches it; adapters/pacing.ts).
+ */
+import { open } from 'node:fs/promises';
+import { Observable } from 'rxjs';
+import { slicePacket, type EventPacket } from '../events/packet.js';
+import { createDecoder, detectFormat } from '../formats/registry.js';
+import { ReplayClock, Sleeper } from '../../adapters/pacing.js';
+
+export interface PausableFileOptions {
+  readonly format?: string;
+  readonly pace?: 'fast' | { readonly speed: number };
+  /** Passes over the file (times shifted so they keep increasing); default 1. */
+  readonly passes?: number;
+  readonly chunkSize?: number;
+}
+
+export interface PausableFileStats {
+  bytes: number;
+  events: number;
+  packets: number;
+  errors: number;
+  paused: boolean;
+  /** Times the reading waited for the queue. */
+  pauses: number;
+}
+
+export interface PausableFile {
+  readonly stream: Observable<EventPacket>;
+  readonly stats: PausableFileStats;
+  pause(): void;
+  resume(): void;
+}
+
+export function pausableFile(path: string, o: PausableFileOptions = {}): PausableFile {
+  const stats: PausableFileStats = { bytes: 0, events: 0, packets: 0, errors: 0, paused: false, pauses: 0 };
+  let wake: (() => void) | undefined;
+  const gate = async (): Promise<void> => {
+    while (stats.paused) await new Promise<void>((r) => (wake = r));
+  };
+  const stream = new Observable<EventPacket>((sub) => {
+    let stopped = false;
+    const sleeper = new Sleeper();
+    const clock = o.pace && o.pace !== 'fast' ? new ReplayClock(o.pace.speed) : undefined;
+    const run = async (): Promise<void> => {
+      const h = await open(path, 'r');
+      try {
+        const size = (await h.stat()).size;
+        const head = new Uint8Array(Math.min(65536, size));
+        await h.read(head, 0, head.length, 0);
+        const format = !o.format || o.format === 'auto' ? detectFormat(head, path).format : o.format;
+        const buf = new Uint8Array(o.chunkSize ?? 1 << 20);
+        let shift = 0;
+        let first = NaN;
+        let latest = -Infinity;
+        const emit = async (events: readonly EventPacket[]): Promise<void> => {
+          for (const pk of events) {
+            if (pk.length === 0) continue;
+            if (shift) for (let i = 0; i < pk.length; i++) pk.t[i]! += shift;
+            if (Number.isNaN(first)) first = pk.t[0]!;
+            latest = Math.max(latest, pk.t[pk.length - 1]!);
+            let i = 0;
+            while (i < pk.length && !stopped) {
+              let j = pk.length;
+              if (clock) {
+                // One window of wall time per slice; wait until its last event is due.
+                const limit = pk.t[i]! + clock.windowUs;
+                j = i + 1;
+                while (j < pk.length && pk.t[j]! < limit) j++;
+                await sleeper.sleep(clock.delayMs(pk.t[j - 1]!));
+              }
+              await gate();
+              if (stopped) return;
+              const part = slicePacket(pk, i, j);
+              stats.events += part.length;
+              stats.packets++;
+              sub.next(part);
+              i = j;
+            }
+          }
+        };
+        for (let pass = 0; pass < (o.passes ?? 1) && !stopped; pass++) {
+          if (pass > 0) {
+            if (Number.isNaN(first)) break;
+            shift += latest + 1 - first;
+            first = NaN;
+          }
+          const dec = createDecoder(format, { uri: path });
+          let pos = 0;
+          for (;;) {
+            const { bytesRead } = await h.read(buf, 0, buf.length, pos);
+            if (stopped || bytesRead === 0) break;
+            pos += bytesRead;
+            stats.bytes += bytesRead;
+            const r = dec.push(buf.subarray(0, bytesRead));
+            stats.errors += r.errors.length;
+            await emit(r.events);
+            if (stopped) return;
+          }
+          const r = dec.end();
+          stats.errors += r.errors.length;
+          await emit(r.events);
+        }
+      } finally {
+        await h.close();
+      }
+    };
+    run().then(
+      () => !stopped && sub.complete(),
+      (e: unknown) => !stopped && sub.error(e),
+    );
+    return () => {
+      stopped = true;
+      sleeper.cancel();
+      stats.paused = false;
+      wake?.();
+    };
+  });
+  return {
+    stream,
+    stats,
+    pause() {
+      if (!stats.paused) stats.pauses++;
+      stats.paused = true;
+    },
+    resume() {
+      stats.paused = false;
+      const w = wake;
+      wake = undefined;
+      w?.();
+    },
+  };
+}
