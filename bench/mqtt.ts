@@ -41,7 +41,7 @@ interface Settings {
 }
 
 function parseArgs(args: string[]): Settings {
-  const s: Settings = { rounds: 3, decisions: 100_000, packets: 1000, eventsPerPacket: 4096, rate: 10_000, latencySeconds: 2 };
+  const s: Settings = { rounds: 3, decisions: 80_000, packets: 800, eventsPerPacket: 4096, rate: 10_000, latencySeconds: 2 };
   for (let i = 0; i < args.length; i++) {
     const a = args[i]!;
     const value = () => {
