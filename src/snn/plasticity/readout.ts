@@ -24,7 +24,9 @@
  * set to zero and masked; masked weights are never updated again, so they stay zero.
  *
  * The label is the signal named `signal` given to the step: a class index (one-hot target over the
- * output units) or one target per output unit. A step without it updates nothing.
+ * output units) or one target per output unit. A step without it updates nothing. A NaN target
+ * leaves that unit unlabelled this step: e = 0, so it adds nothing to any weight's gradient and its
+ * bias is not stepped (e.g. to label only the positions where a trigger event arrived).
  *
  * The target's biases are trained by the first readout rule (in spec order) onto that population
  * only, so two readouts converging on one layer do not step its biases twice.
@@ -152,7 +154,7 @@ export function createReadout(spec: ReadoutSpec, ctx: BuildContext): ReadoutRunt
       const label = signals[spec.signal];
       if (label !== undefined) {
         readoutTargets(label, y, what);
-        for (let j = 0; j < nOut; j++) e[j] = sigmoid(a[j]! + bias[j]!) - y[j]!;
+        for (let j = 0; j < nOut; j++) e[j] = Number.isNaN(y[j]!) ? 0 : sigmoid(a[j]! + bias[j]!) - y[j]!;
         let c1 = 1;
         let c2 = 1;
         if (adam) {
@@ -186,7 +188,7 @@ export function createReadout(spec: ReadoutSpec, ctx: BuildContext): ReadoutRunt
             for (let s = start; s < end; s++) if (!mask[s]) update(weight, wMoments, s, e[post[s]!]!, c1, c2);
           });
         }
-        if (ownsBias) for (let j = 0; j < nOut; j++) update(bias, bMoments, j, e[j]!, c1, c2);
+        if (ownsBias) for (let j = 0; j < nOut; j++) if (!Number.isNaN(y[j]!)) update(bias, bMoments, j, e[j]!, c1, c2);
       }
       if (spec.prune && (t + 1) % spec.prune.every_steps === 0) pruneWeights(weight, mask, spec.prune.keep, wMoments);
     },
