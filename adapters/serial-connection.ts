@@ -1,15 +1,22 @@
 /**
- * One serial device kept open across unplug/replug, shared by fromSerial and openSerialSink.
+ * Serial devices kept open across unplug/replug, shared by fromSerial and openSerialSink.
  *
- * `start()` opens the port; when opening fails (the path does not exist yet, permission, busy) or an
- * open port goes away (USB unplugged, the pty's other end closed — serialport reports a read error and
- * closes the port), the loss is counted, reported, and the port is reopened after the shared
- * exponential Backoff until `stop()`. The backoff is reset only by a connection that delivered data
- * (or, for a sink, accepted a write), so a device that opens and drops at once is not hammered.
- * Errors go to a RateLimitedLog (stderr by default) prefixed with the path, and every one to `onError`.
- * Besides read/write errors, an open port polls its path (`presenceCheckMs`): a path that no longer exists
- * or now names another device node (replugged elsewhere, socat restarted) counts as a loss.
- * Device discovery (SerialPort.list) is not used: it needs udev, absent in containers; give the path.
+ * One port per path in the process: a source and a sink on the same path (events in, decisions out to
+ * the same microcontroller) share one open port — the OS lock would refuse a second open, and two
+ * readers would steal each other's bytes. The port opens when the first user attaches and closes when
+ * the last detaches; reconnect and line settings come from the first user (a different baud rate is
+ * refused).
+ *
+ * When opening fails (the path does not exist yet, permission, busy) or an open port goes away (USB
+ * unplugged, the pty's other end closed — serialport reports a read error and closes the port), the
+ * loss is counted in every user's stats, reported, and the port is reopened after the shared
+ * exponential Backoff. The backoff is reset only by a connection that proved useful (a good frame
+ * read, a write accepted), so a device that opens and drops at once is not hammered.
+ * Besides read/write errors, an open port polls its path (`presenceCheckMs`): a path that no longer
+ * exists or now names another device node (replugged elsewhere, socat restarted) counts as a loss —
+ * a hung-up tty may read as end-of-file forever instead of failing.
+ * Errors go to each user's RateLimitedLog (stderr by default, lines start with `serial <path>:`) and to
+ * its `onError`. Device discovery (SerialPort.list) is not used: it needs udev; give the path.
  */
 
 import { stat } from 'node:fs';
@@ -26,17 +33,13 @@ export interface SerialPortOptions {
   readonly parity?: 'none' | 'even' | 'odd' | 'mark' | 'space';
   /** Hardware flow control (RTS/CTS); lets a paused reader stop the device instead of dropping bytes. */
   readonly rtscts?: boolean;
-  /** Default: reconnect forever with the shared backoff (200 ms doubling to 5 s). false: errors end the stream. */
+  /** Default: reconnect forever with the shared backoff (200 ms doubling to 5 s). false: a loss ends the stream. */
   readonly reconnect?: false | BackoffOptions;
   /** Every connection error and decode error, as an Error (after it was counted). */
   readonly onError?: (e: Error) => void;
   /** Where the rate-limited error lines go (default: stderr, 5 per 5 s). */
   readonly log?: ErrorLogOptions;
-  /**
-   * How often (ms) an open port checks that its path still names the same device (default 500; 0 = off).
-   * Needed because a hung-up tty may read as end-of-file forever instead of failing, so a vanished
-   * device is not always seen by reads alone.
-   */
+  /** How often (ms) an open port checks that its path still names the same device (default 500; 0 = off). */
   readonly presenceCheckMs?: number;
 }
 
@@ -44,7 +47,7 @@ export interface SerialLinkStats {
   connected: boolean;
   /** Successful opens. */
   connections: number;
-  /** Opens after a loss (connections − 1 once connected at least once). */
+  /** Opens after a loss. */
   reconnects: number;
   /** Open ports that went away. */
   disconnects: number;
@@ -65,49 +68,120 @@ export interface SerialLinkHandlers {
   lost(e: Error, retryMs: number | undefined): void;
 }
 
-export class SerialLink {
-  port: SerialPort | undefined;
-  readonly log: RateLimitedLog;
-  private readonly backoff: Backoff;
-  private timer: NodeJS.Timeout | undefined;
-  private stopped = true;
+/** One user's attachment to a shared port. */
+export class SerialUser {
+  private readonly log: RateLimitedLog;
+  /** Whether this user has seen the port open (for its reconnects count). */
+  seenOpen = false;
 
   constructor(
-    readonly o: SerialPortOptions,
+    private readonly link: SharedLink,
+    readonly options: SerialPortOptions,
     readonly stats: SerialLinkStats,
-    private readonly h: SerialLinkHandlers,
+    readonly handlers: SerialLinkHandlers,
   ) {
-    this.log = new RateLimitedLog(`serial ${o.path}`, o.log);
-    this.backoff = new Backoff(o.reconnect === false ? { maxAttempts: 0 } : o.reconnect);
+    this.log = new RateLimitedLog(`serial ${options.path}`, options.log);
   }
 
-  /** Counts, logs (rate-limited) and hands the error to onError. */
-  report(e: Error): void {
+  get port(): SerialPort | undefined {
+    return this.link.port?.isOpen ? this.link.port : undefined;
+  }
+
+  /** Counts, logs (rate-limited, without repeating the path prefix) and hands the error to onError. */
+  report(e: Error, log = true): void {
     this.stats.errors++;
-    this.log.report(e);
-    this.o.onError?.(e);
+    if (log) logWithoutPrefix(this.log, this.options.path, e);
+    this.options.onError?.(e);
   }
 
   /** The connection proved useful: the next loss retries at the initial delay. */
   healthy(): void {
-    this.backoff.reset();
+    this.link.healthy();
   }
 
-  start(): void {
-    this.stopped = false;
-    this.open();
+  /** Leave the port; the last user to leave closes it. */
+  detach(): Promise<void> {
+    this.log.flush();
+    this.stats.connected = false;
+    return this.link.detach(this);
+  }
+}
+
+function logWithoutPrefix(log: RateLimitedLog, path: string, e: Error): void {
+  const prefix = `serial ${path}: `;
+  log.report(e.message.startsWith(prefix) ? e.message.slice(prefix.length) : e.message);
+}
+
+const links = new Map<string, SharedLink>();
+
+/** Attach to the port at `options.path`, opening it when this is the first user. */
+export function attachSerial(options: SerialPortOptions, stats: SerialLinkStats, handlers: SerialLinkHandlers): SerialUser {
+  let link = links.get(options.path);
+  if (link && link.o.baudRate !== options.baudRate) {
+    throw new RangeError(`serial ${options.path}: already open at ${link.o.baudRate} baud, cannot share it at ${options.baudRate}`);
+  }
+  if (!link) {
+    link = new SharedLink(options);
+    links.set(options.path, link);
+  }
+  const user = new SerialUser(link, options, stats, handlers);
+  link.attach(user);
+  return user;
+}
+
+class SharedLink {
+  port: SerialPort | undefined;
+  private readonly users = new Set<SerialUser>();
+  private readonly backoff: Backoff;
+  private timer: NodeJS.Timeout | undefined;
+  private stopped = true;
+
+  /** Connection errors are logged once per port (with the first user's log settings), not once per user. */
+  private readonly log: RateLimitedLog;
+
+  constructor(readonly o: SerialPortOptions) {
+    this.backoff = new Backoff(o.reconnect === false ? { maxAttempts: 0 } : o.reconnect);
+    this.log = new RateLimitedLog(`serial ${o.path}`, o.log);
   }
 
-  stop(): Promise<void> {
+  /** A connection error: logged once, counted by and handed to every user. */
+  private report(e: Error): void {
+    logWithoutPrefix(this.log, this.o.path, e);
+    for (const u of [...this.users]) u.report(e, false);
+  }
+
+  attach(user: SerialUser): void {
+    this.users.add(user);
+    if (this.stopped) {
+      this.stopped = false;
+      this.open();
+    } else if (this.port?.isOpen) this.opened(user, this.port);
+  }
+
+  async detach(user: SerialUser): Promise<void> {
+    this.users.delete(user);
+    if (this.users.size > 0) return;
+    this.log.flush();
+    if (links.get(this.o.path) === this) links.delete(this.o.path);
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
-    this.log.flush();
     const p = this.port;
     this.port = undefined;
-    this.stats.connected = false;
-    if (!p || !p.isOpen) return Promise.resolve();
-    return new Promise((resolve) => p.close(() => resolve()));
+    if (!p || !p.isOpen) return;
+    await new Promise<void>((resolve) => p.close(() => resolve()));
+  }
+
+  healthy(): void {
+    this.backoff.reset();
+  }
+
+  private opened(u: SerialUser, port: SerialPort): void {
+    if (u.seenOpen) u.stats.reconnects++;
+    u.seenOpen = true;
+    u.stats.connections++;
+    u.stats.connected = true;
+    u.handlers.open(port);
   }
 
   private open(): void {
@@ -126,8 +200,9 @@ export class SerialLink {
       });
     } catch (e) {
       // Invalid options: no retry can fix them.
-      this.stopped = true;
-      this.h.lost(e instanceof Error ? e : new Error(String(e)), undefined);
+      const err = e instanceof Error ? e : new Error(String(e));
+      this.report(err);
+      for (const u of [...this.users]) u.handlers.lost(err, undefined);
       return;
     }
     this.port = port;
@@ -139,8 +214,10 @@ export class SerialLink {
       if (gone || this.stopped || this.port !== port) return;
       gone = true;
       this.port = undefined;
-      this.stats.connected = false;
-      this.stats.disconnects++;
+      for (const u of this.users) {
+        u.stats.connected = false;
+        u.stats.disconnects++;
+      }
       if (port.isOpen) port.close(() => undefined);
       this.retry(new Error(`serial ${this.o.path}: device lost (${why})`));
     };
@@ -148,28 +225,27 @@ export class SerialLink {
     port.on('error', (e) => {
       if (opened) lose(e.message);
     });
-    port.on('close', (e: (Error & { disconnected?: boolean }) | null) => lose(e?.message ?? 'port closed'));
+    port.on('close', (e: Error | null) => lose(e?.message ?? 'port closed'));
     port.on('end', () => lose('end of stream'));
-    // Always read, even for a sink: a failing read is how an unplugged device shows itself.
-    port.on('data', (chunk: Buffer) => this.h.data?.(chunk));
+    // Always read, even for a sink alone: a failing read is how an unplugged device shows itself.
+    port.on('data', (chunk: Buffer) => {
+      for (const u of this.users) u.handlers.data?.(chunk);
+    });
     port.open((e) => {
-      if (this.port !== port) return;
-      if (e) {
-        this.port = undefined;
-        this.stats.openFailures++;
-        this.retry(new Error(`serial ${this.o.path}: cannot open (${e.message.replace(/^Error: /, '')})`));
+      if (this.port !== port) {
+        // Everyone left while opening: do not leave the descriptor open behind them.
+        if (!e && port.isOpen) port.close(() => undefined);
         return;
       }
-      if (this.stopped) {
-        port.close(() => undefined);
+      if (e) {
+        this.port = undefined;
+        for (const u of this.users) u.stats.openFailures++;
+        this.retry(new Error(`serial ${this.o.path}: cannot open (${e.message.replace(/^Error:? /, '')})`));
         return;
       }
       opened = true;
-      this.watch(port, (why) => lose(why), (t) => (presence = t));
-      if (this.stats.connections > 0) this.stats.reconnects++;
-      this.stats.connections++;
-      this.stats.connected = true;
-      this.h.open(port);
+      this.watch(port, lose, (t) => (presence = t));
+      for (const u of [...this.users]) this.opened(u, port);
     });
   }
 
@@ -195,8 +271,14 @@ export class SerialLink {
     const delay = this.o.reconnect === false ? undefined : this.backoff.next();
     const err = delay === undefined ? e : new Error(`${e.message}; retrying in ${delay} ms`);
     this.report(err);
-    this.h.lost(err, delay);
-    if (delay === undefined || this.stopped) return;
+    for (const u of [...this.users]) u.handlers.lost(err, delay);
+    if (delay === undefined) {
+      // No retry: the users are told; the link is done (a later attach starts afresh).
+      this.stopped = true;
+      if (links.get(this.o.path) === this) links.delete(this.o.path);
+      return;
+    }
+    if (this.stopped) return;
     this.timer = setTimeout(() => this.open(), delay);
   }
 }

@@ -17,7 +17,7 @@ import type { SerialPort } from 'serialport';
 import type { EventPacket } from '../src/events/packet.js';
 import { SerialFrameEncoder, type SerialFrameEncoderStats, type SerialSinkFraming } from '../src/formats/serial/frame-encoder.js';
 import type { Decision, SpikeBatch, WireMessage } from '../src/wire/messages.js';
-import { newLinkStats, SerialLink, type SerialLinkStats, type SerialPortOptions } from './serial-connection.js';
+import { attachSerial, newLinkStats, type SerialLinkStats, type SerialPortOptions } from './serial-connection.js';
 
 export interface SerialSinkOptions extends SerialPortOptions {
   readonly framing: SerialSinkFraming;
@@ -81,7 +81,7 @@ export function openSerialSink(options: SerialSinkOptions): SerialSink {
     });
   };
 
-  const link: SerialLink = new SerialLink(options, stats, {
+  const link = attachSerial(options, stats, {
     open: (p) => {
       port = p;
       while (queue.length > 0) write(p, queue.shift()!);
@@ -96,7 +96,6 @@ export function openSerialSink(options: SerialSinkOptions): SerialSink {
       sync();
     },
   });
-  link.start();
 
   const sink: SerialSink = {
     stats,
@@ -153,7 +152,7 @@ export function openSerialSink(options: SerialSinkOptions): SerialSink {
     async close() {
       subscriptions.unsubscribe();
       port = undefined;
-      await link.stop();
+      await link.detach();
       for (const w of waiters) w();
       waiters = [];
     },

@@ -25,7 +25,7 @@ import type { PacketPool } from '../src/events/pool.js';
 import { SerialDecoder, type SerialFraming } from '../src/formats/serial/decoder.js';
 import { noBadFrames, type BadFrameCounts } from '../src/formats/serial/types.js';
 import type { WireMessage } from '../src/wire/messages.js';
-import { newLinkStats, SerialLink, type SerialLinkStats, type SerialPortOptions } from './serial-connection.js';
+import { attachSerial, newLinkStats, type SerialLinkStats, type SerialPortOptions } from './serial-connection.js';
 import { unixMicros } from './udp-source.js';
 
 export interface SerialSourceOptions extends SerialPortOptions {
@@ -66,7 +66,7 @@ export function fromSerial(options: SerialSourceOptions): SerialSource {
   const stats = newStats();
   const clock = options.clock ?? unixMicros;
   // Built here so a bad framing throws at the call, not on subscribe.
-  new SerialDecoder(options.framing);
+  new SerialDecoder(options.framing).close();
   const ports = new Set<SerialPort>();
 
   const events = new Observable<EventPacket>((subscriber) => {
@@ -79,13 +79,14 @@ export function fromSerial(options: SerialSourceOptions): SerialSource {
       onWire: options.onWire,
     });
     let port: SerialPort | undefined;
-    const link: SerialLink = new SerialLink(options, stats, {
+    const link = attachSerial(options, stats, {
       open: (p) => {
         port = p;
         ports.add(p);
         if (stats.paused) p.pause();
       },
       data: (chunk) => {
+        if (subscriber.closed) return; // bytes still in flight while the port closes after unsubscribe
         const framesBefore = decoder.stats.frames;
         const r = decoder.push(chunk, clock());
         const d = decoder.stats;
@@ -108,10 +109,10 @@ export function fromSerial(options: SerialSourceOptions): SerialSource {
         if (retryMs === undefined) subscriber.error(e);
       },
     });
-    link.start();
     return () => {
       if (port) ports.delete(port);
-      void link.stop();
+      void link.detach();
+      decoder.close();
     };
   });
 

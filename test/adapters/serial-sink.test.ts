@@ -13,7 +13,7 @@ import { concatPackets, packetFromArrays, type EventPacket } from '../../src/eve
 import { Deframer } from '../../src/formats/serial/deframer.js';
 import { decodeCompactDecision } from '../../src/formats/serial/compact-decision.js';
 import type { Decision, WireMessage } from '../../src/wire/messages.js';
-import { PtyPair, PtyToSocket, openRaw, closeRaw, until } from '../helpers/socat.js';
+import { PtyPair, PtyToSocket, openRaw, closeRaw, until, writeRaw } from '../helpers/socat.js';
 import { SerialDecoder } from '../../src/formats/serial/decoder.js';
 import { createServer } from 'node:net';
 
@@ -152,5 +152,45 @@ test('socat killed while the sink is open: messages sent meanwhile are queued (b
     await sink.close();
     await pty.dispose();
     await new Promise<void>((r) => server.close(() => r()));
+  }
+});
+
+test('a source and a sink on the same path share one port: events in and decisions out on one device, across an unplug', async () => {
+  const pty = new PtyPair();
+  await pty.start();
+  const source = fromSerial({ path: pty.a, baudRate: 115200, framing: { kind: 'text' }, reconnect: fast, log: quiet });
+  const got: EventPacket[] = [];
+  const sub = source.subscribe((p) => got.push(p));
+  const sink = openSerialSink({ path: pty.a, baudRate: 115200, framing: { kind: 'text' }, reconnect: fast, log: quiet });
+  assert.throws(() => openSerialSink({ path: pty.a, baudRate: 9600, framing: { kind: 'text' } }), /already open at 115200 baud/);
+  const count = () => got.reduce((n, p) => n + p.length, 0);
+  try {
+    await sink.connected();
+    await until(() => source.stats.connected, 'source connected');
+    let dev = await openRaw(pty.b);
+    let rec = record(dev);
+    await writeRaw(dev, Buffer.from('1,1\n2,2\n'));
+    await until(() => count() === 2, 'events from the device');
+    sink.sendDecision(decision(0));
+    await until(() => rec.bytes().length > 0 && rec.bytes().includes(0x0a), 'decision at the device');
+    assert.equal(rec.bytes().toString('latin1'), 'D,0,0,0,0.5000,fist\n');
+
+    await closeRaw(dev);
+    await pty.stop();
+    await until(() => source.stats.disconnects === 1 && sink.stats.disconnects === 1, 'both saw the loss');
+    await pty.start();
+    await until(() => source.stats.reconnects === 1 && sink.stats.reconnects === 1, 'both reconnected');
+    dev = await openRaw(pty.b);
+    rec = record(dev);
+    await writeRaw(dev, Buffer.from('3,3\n'));
+    await until(() => count() === 3, 'events after the replug');
+    sink.sendDecision(decision(1));
+    await until(() => rec.bytes().includes(0x0a), 'decision after the replug');
+    assert.match(rec.bytes().toString('latin1'), /^D,1,1000,1,0\.5100,wave  big\n$/);
+    await closeRaw(dev);
+  } finally {
+    sub.unsubscribe();
+    await sink.close();
+    await pty.dispose();
   }
 });

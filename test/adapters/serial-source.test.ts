@@ -116,7 +116,8 @@ test('garbage bursts between frames are counted and reported with their offset; 
     assert.equal(errors.length, 3);
     assert.ok(errors.every((e) => /at byte offset \d+/.test(e.message)));
     assert.ok(errors.some((e) => e.message.includes(`at byte offset ${offsetOfNoZero}`)), errors.map((e) => e.message).join('\n'));
-    assert.ok(lines.every((l) => l.startsWith(`serial ${pty.a}: `)), 'log lines name the port');
+    assert.equal(lines.length, 3);
+    assert.ok(lines.every((l) => l.startsWith(`serial ${pty.a}: serial-cobs: `)), `log lines name the port once: ${lines.join('\n')}`);
     await closeRaw(dev);
   } finally {
     c.sub.unsubscribe();

@@ -144,6 +144,11 @@ export class SerialDecoder {
     return this.result();
   }
 
+  /** Done with this decoder: its packet buffer goes back to the pool once the packets handed out are released. */
+  close(): void {
+    this.builder.finish();
+  }
+
   /** Drop a partial frame, line or word (the connection was lost mid-frame); counters and time state stay. */
   reset(): void {
     this.deframer?.reset();
