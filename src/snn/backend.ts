@@ -1,7 +1,8 @@
 /**
  * Compute backends. A backend supplies the memory the state arena lives in and may replace any hot
  * kernel with a faster one of the same signature; whatever it does not replace runs the TypeScript
- * reference. Fast kernels are tested against the reference (test/snn/backends.test.ts).
+ * reference. Fast kernels are tested against the reference (test/snn/wasm-backend.test.ts: every
+ * step's spikes and every byte of state identical).
  */
 import { deliverTable } from './projections/deliver.js';
 import type { stdpOnPost, stdpOnPre } from './plasticity/stdp.js';
