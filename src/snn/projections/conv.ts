@@ -48,6 +48,16 @@ export function convWeightIndex(g: ConvKernel, c: number, ci: number, d: number,
 }
 
 /**
+ * The first kernel tap along one axis that reaches an output from input coordinate y: the smallest
+ * ky ≥ 0 with (y − ky) divisible by the stride and (y − ky)/stride ≤ n − 1.
+ */
+function kyStart(y: number, stride: number, n: number): number {
+  const first = y % stride;
+  const lowest = y - (n - 1) * stride; // ky below this gives an output index ≥ n
+  return first >= lowest ? first : lowest; // lowest ≡ y (mod stride) too
+}
+
+/**
  * Calls visit(w, o) for every (kernel entry, output unit) pair carrying input at step t: an input
  * spike of step t − d at (ci, y, x) reaches output (c, oy, ox) through W[c][ci][d][y − oy·s][x − ox·s].
  */
@@ -65,20 +75,18 @@ export function forEachConvArrival(g: ConvKernel, pre: SpikeHistory, t: number, 
       const r = i - ci * plane;
       const y = Math.floor(r / W);
       const x = r - y * W;
+      const ky0 = kyStart(y, stride, oh);
+      const kx0 = kyStart(x, stride, ow);
       for (let c = 0; c < cout; c++) {
         const wc = (c * cin + ci) * D + d;
-        for (let ky = 0; ky < k && ky <= y; ky++) {
-          const yy = y - ky;
-          if (yy % stride !== 0) continue;
-          const oy = yy / stride;
-          if (oy >= oh) continue;
+        // Only taps with (y − ky) a multiple of the stride and oy < oh hit an output: start at the
+        // first such ky and step by the stride (same visits, same order as testing every ky).
+        for (let ky = ky0; ky < k && ky <= y; ky += stride) {
+          const oy = (y - ky) / stride;
           const wy = (wc * k + ky) * k;
           const oRow = (c * oh + oy) * ow;
-          for (let kx = 0; kx < k && kx <= x; kx++) {
-            const xx = x - kx;
-            if (xx % stride !== 0) continue;
-            const ox = xx / stride;
-            if (ox >= ow) continue;
+          for (let kx = kx0; kx < k && kx <= x; kx += stride) {
+            const ox = (x - kx) / stride;
             visit(wy + kx, oRow + ox);
           }
         }
@@ -102,20 +110,18 @@ export function convDeliver(g: ConvKernel, pre: SpikeHistory, t: number, target:
       const r = i - ci * plane;
       const y = Math.floor(r / W);
       const x = r - y * W;
+      const ky0 = kyStart(y, stride, oh);
+      const kx0 = kyStart(x, stride, ow);
       for (let c = 0; c < cout; c++) {
         const wc = (c * cin + ci) * D + d;
-        for (let ky = 0; ky < k && ky <= y; ky++) {
-          const yy = y - ky;
-          if (yy % stride !== 0) continue;
-          const oy = yy / stride;
-          if (oy >= oh) continue;
+        // Only taps with (y − ky) a multiple of the stride and oy < oh hit an output: start at the
+        // first such ky and step by the stride (same visits, same order as testing every ky).
+        for (let ky = ky0; ky < k && ky <= y; ky += stride) {
+          const oy = (y - ky) / stride;
           const wy = (wc * k + ky) * k;
           const oRow = (c * oh + oy) * ow;
-          for (let kx = 0; kx < k && kx <= x; kx++) {
-            const xx = x - kx;
-            if (xx % stride !== 0) continue;
-            const ox = xx / stride;
-            if (ox >= ow) continue;
+          for (let kx = kx0; kx < k && kx <= x; kx += stride) {
+            const ox = (x - kx) / stride;
             target[oRow + ox] = target[oRow + ox]! + weight[wy + kx]!;
           }
         }
