@@ -19,6 +19,8 @@ export interface PausableFileOptions {
   /** Passes over the file (times shifted so they keep increasing); default 1. */
   readonly passes?: number;
   readonly chunkSize?: number;
+  /** Largest packet handed downstream (views of the decoded packet, no copy); default 8192 events. */
+  readonly maxEvents?: number;
 }
 
 export interface PausableFileStats {
@@ -48,6 +50,7 @@ export function pausableFile(path: string, o: PausableFileOptions = {}): Pausabl
     let stopped = false;
     const sleeper = new Sleeper();
     const clock = o.pace && o.pace !== 'fast' ? new ReplayClock(o.pace.speed) : undefined;
+    const maxEvents = o.maxEvents ?? 8192;
     const run = async (): Promise<void> => {
       const h = await open(path, 'r');
       try {
@@ -67,12 +70,13 @@ export function pausableFile(path: string, o: PausableFileOptions = {}): Pausabl
             latest = Math.max(latest, pk.t[pk.length - 1]!);
             let i = 0;
             while (i < pk.length && !stopped) {
-              let j = pk.length;
+              // Bounded packets: a pause can then hold back part of a chunk, and latency stays per-slice.
+              let j = Math.min(pk.length, i + maxEvents);
               if (clock) {
                 // One window of wall time per slice; wait until its last event is due.
                 const limit = pk.t[i]! + clock.windowUs;
                 j = i + 1;
-                while (j < pk.length && pk.t[j]! < limit) j++;
+                while (j < pk.length && j < i + maxEvents && pk.t[j]! < limit) j++;
                 await sleeper.sleep(clock.delayMs(pk.t[j - 1]!));
               }
               await gate();

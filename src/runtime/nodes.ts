@@ -56,6 +56,8 @@ export interface BuildContext {
   readonly labelsOf: (sourceId: string) => Observable<number>;
   /** Kinds arriving on the node's inputs (sinks publish per kind). */
   readonly inputKinds: readonly StreamKind[];
+  /** The pipeline's name (put on decisions). */
+  readonly pipelineName: string;
 }
 
 export interface BuiltSource {
@@ -123,7 +125,8 @@ defineSource(
       format: field(str(), "registry format name or 'auto' (default)"),
       pace: field(pace, "'fast' (default) or real time × this factor"),
       passes: field(int({ ge: 1 }), 'times the file is replayed, times kept increasing (default 1)'),
-      chunkSize: field(int({ ge: 4096 }), 'bytes per read (default 1 MiB): what one pause can hold back'),
+      chunkSize: field(int({ ge: 4096 }), 'bytes per read (default 1 MiB)'),
+      maxEvents: field(int({ ge: 1 }), 'largest packet sent downstream (default 8192 events; views, no copy)'),
     },
   },
   (p, ctx) => {
@@ -132,6 +135,7 @@ defineSource(
       pace: p.pace === undefined || p.pace === 'fast' ? 'fast' : { speed: p.pace as number },
       passes: p.passes as number | undefined,
       chunkSize: p.chunkSize as number | undefined,
+      maxEvents: p.maxEvents as number | undefined,
     });
     return { stream: f.stream, pause: f.pause, resume: f.resume, stats: () => numStats(f.stats) };
   },
@@ -467,7 +471,7 @@ defineOp(
       windowSteps: field(int({ ge: 1 }), "mode 'window': steps per decision"),
       minSpikes: field(int({ ge: 1 }), "mode 'count': spikes for a decision"),
       maxSteps: field(int({ ge: 1 }), 'give up after this many steps without a decision'),
-      region: field(str(), 'region / sensor name on the decisions'),
+      region: field(str(), 'region / sensor name on the decisions (default: the node id)'),
       truth: field(str(), 'id of a labelled source: accuracy, and threshold calibration with targetAccuracy'),
       targetAccuracy: field(num({ gt: 0, le: 1 }), 'calibrate the confidence threshold to this accuracy (needs truth)'),
     },
@@ -485,7 +489,8 @@ defineOp(
         windowSteps: p.windowSteps as number | undefined,
         minSpikes: p.minSpikes as number | undefined,
         maxSteps: p.maxSteps as number | undefined,
-        region: p.region as string | undefined,
+        region: (p.region as string | undefined) ?? ctx.id,
+        pipeline: ctx.pipelineName,
         ...(truth && p.targetAccuracy !== undefined ? { calibrate: { labels: ctx.labelsOf(truth), targetAccuracy: p.targetAccuracy as number } } : {}),
       }) as OperatorFunction<unknown, unknown>,
     };

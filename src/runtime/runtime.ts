@@ -156,7 +156,7 @@ export async function startPipeline(specIn: PipelineSpec, options: RunOptions = 
       const role = roleOf(n);
       const type = typeNameOf(n);
       const params = (n.params ?? {}) as Record<string, unknown>;
-      const ctx: BuildContext = { id: n.id, baseDir, wsPort: options.wsPort, announce, print, labelsOf, inputKinds: inputsOf(n).map(kindOf) };
+      const ctx: BuildContext = { id: n.id, baseDir, wsPort: options.wsPort, announce, print, labelsOf, inputKinds: inputsOf(n).map(kindOf), pipelineName: spec.name ?? '' };
       const where = (e: unknown) => new Error(`node '${n.id}' (${role} ${type}): ${(e as Error).message}`);
       if (role === 'source') {
         try {
