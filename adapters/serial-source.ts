@@ -15,6 +15,8 @@
  * consumer holds off the next read by itself. A consumer that queues (e.g. an async concatMap) can call
  * `source.pause()` / `source.resume()`: reading stops, the OS buffers the bytes, and with `rtscts` the
  * device is told to stop sending; without flow control a UART driver drops bytes once its buffer is full.
+ * The port is shared with an openSerialSink on the same path (adapters/serial-connection.ts); pausing
+ * stops reading for both, and while paused a loss is noticed by the path check rather than by reads.
  * `stats` is reset at each subscription.
  */
 
