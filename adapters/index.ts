@@ -13,3 +13,10 @@ export { FrameAccumulator, encodeFrame, decodeFrame, frameToJson, frameFromJson,
 export { STREAMS, FILTER_KEYS, SUBPROTOCOL_JSON, SUBPROTOCOL_PROTO, type StreamName, type PublishStream, type StreamPayloads, type StreamFilter, type WsEncoding, type HelloMessage, type StatusMessage, type ServerControl, type ClientControl } from './ws-protocol.js';
 export { Backoff, type BackoffOptions } from './backoff.js';
 export { RateLimitedLog, type ErrorLogOptions } from './error-log.js';
+export { fromMqtt, DEFAULT_MAX_PAYLOAD_BYTES, type MqttSource, type MqttSourceOptions, type MqttSourceStats, type MqttTopicStats, type MqttMessage, type MqttPayload, type MqttQos } from './mqtt-source.js';
+export { openMqttSink, type MqttSink, type MqttSinkOptions, type MqttSinkStats, type WireDraft, type Publishable } from './mqtt-sink.js';
+export { startBroker, acquireDefaultBroker, type EmbeddedBroker, type MqttBrokerOptions } from './mqtt-broker.js';
+export { brokerLabel, type MqttConnectionOptions, type MqttTlsOptions, type ConnectionStats } from './mqtt-client.js';
+export { fromSerial, type SerialSource, type SerialSourceOptions, type SerialSourceStats } from './serial-source.js';
+export { openSerialSink, type SerialSink, type SerialSinkOptions, type SerialSinkStats, type SinkDecision } from './serial-sink.js';
+export type { SerialPortOptions, SerialLinkStats } from './serial-connection.js';

@@ -11,3 +11,5 @@ export { SpifEncoder, SpifDecoder, type SpifEncoderOptions, type SpifDecoderOpti
 export * as emulator from './emulator/index.js';
 export * as snn from './snn/index.js';
 export * as wire from './wire/index.js';
+export * as serialFormats from './formats/serial/index.js';
+export * as encoders from './encoders/index.js';
