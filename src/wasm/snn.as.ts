@@ -104,9 +104,41 @@ function deliverChunk(m: i32): void {
   }
 }
 
+/** Touches the first and last entries of staged groups [0, m) in the compact arrays (u16 post, f32 weight). */
+@inline function touch16(m: i32, post: usize, weight: usize): void {
+  let acc: i32 = 0;
+  for (let i = 0; i < m; i++) {
+    const r = SCRATCH + (<usize>i << 3);
+    const s = <usize>load<i32>(r);
+    const e = <usize>load<i32>(r, 4);
+    if (s < e) {
+      acc += <i32>load<u16>(post + (s << 1)) + <i32>load<u16>(post + ((e - 1) << 1));
+      acc += <i32>(load<u8>(weight + (s << 2)) + load<u8>(weight + ((e - 1) << 2), 3));
+    }
+  }
+  sink += acc;
+}
+
+/** deliverChunk over the compact copies: each f32 weight widens to the very f64 of the table, so the sums are the same. */
+function deliverChunk16(m: i32): void {
+  const post = dPost;
+  const weight = dWeight;
+  const target = dTarget;
+  touch16(m, post, weight);
+  for (let i = 0; i < m; i++) {
+    const r = SCRATCH + (<usize>i << 3);
+    const end = <usize>load<i32>(r, 4);
+    for (let s = <usize>load<i32>(r); s < end; s++) {
+      const a = target + (<usize>load<u16>(post + (s << 1)) << 3);
+      store<f64>(a, load<f64>(a) + <f64>load<f32>(weight + (s << 2)));
+    }
+  }
+}
+
 /**
  * deliverTable: target[post[s]] += weight[s] for every synapse arriving at step t, in the reference
  * order (delay slots from D−1 down to 0, spikes of that step in list order, synapses in table order).
+ * compact: post and weight are the table's u16 / f32 copies (post16, weight32).
  */
 export function deliver(
   groupStart: usize,
@@ -119,6 +151,7 @@ export function deliver(
   size: i32,
   t: i32,
   target: usize,
+  compact: bool,
 ): void {
   dPost = post;
   dWeight = weight;
@@ -133,12 +166,15 @@ export function deliver(
       const gp = groupStart + (<usize>(load<i32>(at + (<usize>k << 2)) * D) << 2);
       const b = <usize>load<i32>(gp);
       const e = <usize>load<i32>(gp + (<usize>D << 2));
-      for (let a = post + (b << 2); a < post + (e << 2); a += 64) acc += <i32>load<u8>(a);
-      for (let a = weight + (b << 3); a < weight + (e << 3); a += 64) acc += <i32>load<u8>(a);
+      const ps: usize = compact ? 1 : 2;
+      const ws: usize = compact ? 2 : 3;
+      for (let a = post + (b << ps); a < post + (e << ps); a += 64) acc += <i32>load<u8>(a);
+      for (let a = weight + (b << ws); a < weight + (e << ws); a += 64) acc += <i32>load<u8>(a);
     }
     sink += acc;
   }
-  stage(groupStart, D, lists, counts, slots, size, t, deliverChunk);
+  if (compact) stage(groupStart, D, lists, counts, slots, size, t, deliverChunk16);
+  else stage(groupStart, D, lists, counts, slots, size, t, deliverChunk);
 }
 
 // ---------------------------------------------------------------- STDP (plasticity/stdp.ts)
@@ -248,8 +284,9 @@ const SCAN_RATIO: i64 = 16;
  * on_post. Each synapse belongs to one postsynaptic neuron and is updated at most once here, and z
  * is read only by on_pre, so the order of these updates does not change any result: every weight
  * gets the same single update as in the reference. That frees the order of the visit: synapse by
- * synapse through the postsynaptic index (random reads), or, when many neurons spiked, one
- * sequential scan of the table checking a bitmap.
+ * synapse through the postsynaptic index (postSyn and postKey read in sequence, the weight and the
+ * trace at random places), or, when many neurons spiked, one sequential scan of the table checking
+ * a bitmap.
  */
 @inline function onPost(
   post: usize,
@@ -257,6 +294,7 @@ const SCAN_RATIO: i64 = 16;
   postSize: i32,
   postStart: usize,
   postSyn: usize,
+  postKey: usize,
   pre: usize,
   delay: usize,
   weight: usize,
@@ -296,24 +334,40 @@ const SCAN_RATIO: i64 = 16;
     for (let k = 0; k < n; k++) store<u8>(FLAGS + (<usize>load<i32>(spikes + (<usize>k << 2)) >> 3), 0);
     return 2;
   }
-  for (let k = 0; k < n; k++) {
-    const ps = postStart + (<usize>load<i32>(spikes + (<usize>k << 2)) << 2);
-    const begin = <usize>load<i32>(ps);
-    const end = <usize>load<i32>(ps, 4);
-    // Touch pass: the synapses of j lie at random places; independent reads let the CPU overlap the misses.
-    let acc: i32 = 0;
-    for (let q = begin; q < end; q++) {
-      const s = <usize>load<i32>(postSyn + (q << 2));
-      acc += load<i32>(delay + (s << 2)) + load<i32>(pre + (s << 2)) + <i32>load<u8>(weight + (s << 3), 7);
+  {
+    // Through the postsynaptic index with postKey (delay·preSize − pre, in postsynaptic order): the
+    // trace slot comes from a sequential read; only x and the weight are read at random places.
+    const span = xSlots * preSize;
+    const base = (t % xSlots) * preSize;
+    for (let k = 0; k < n; k++) {
+      const ps = postStart + (<usize>load<i32>(spikes + (<usize>k << 2)) << 2);
+      const begin = <usize>load<i32>(ps);
+      const end = <usize>load<i32>(ps, 4);
+      // Touch pass: independent reads of the weights and traces let the CPU overlap the misses.
+      let acc: i32 = 0;
+      for (let q = begin; q < end; q++) {
+        const s = <usize>load<i32>(postSyn + (q << 2));
+        let i = base - load<i32>(postKey + (q << 2));
+        if (i < 0) i += span;
+        acc += <i32>load<u8>(weight + (s << 3), 7) + <i32>load<u8>(x + (<usize>i << 3), 7);
+      }
+      sink += acc;
+      for (let q = begin; q < end; q++) {
+        const s = <usize>load<i32>(postSyn + (q << 2));
+        let i = base - load<i32>(postKey + (q << 2));
+        if (i < 0) i += span;
+        const a = load<f64>(x + (<usize>i << 3));
+        const wa = weight + (s << 3);
+        store<f64>(wa, update(load<f64>(wa), a, mode, symmetric, lo, hi));
+      }
     }
-    sink += acc;
-    for (let q = begin; q < end; q++) update1(<usize>load<i32>(postSyn + (q << 2)), pre, delay, weight, t, x, xSlots, preSize, mode, symmetric, lo, hi);
+    return 1;
   }
-  return 1;
 }
 
 /**
  * stdpOnPost: for step t's postsynaptic spikes (lists[at, at+n)), z += a_post, then w ← clip(w + Δ(x_pre(t − d))).
+ * postKey: the table's postKey array (x a ring of xSlots = D slots of preSize).
  * Returns how the weights were visited: 0 not at all, 1 through the postsynaptic index, 2 by a scan.
  */
 export function stdpOnPost(
@@ -322,6 +376,7 @@ export function stdpOnPost(
   postSize: i32,
   postStart: usize,
   postSyn: usize,
+  postKey: usize,
   pre: usize,
   delay: usize,
   weight: usize,
@@ -341,11 +396,11 @@ export function stdpOnPost(
   hi: f64,
 ): i32 {
   if (mode == ADDITIVE) {
-    if (symmetric) return onPost(post, count, postSize, postStart, postSyn, pre, delay, weight, lists, at, n, t, x, xSlots, preSize, z, aPost, learn, ADDITIVE, true, lo, hi);
-    else return onPost(post, count, postSize, postStart, postSyn, pre, delay, weight, lists, at, n, t, x, xSlots, preSize, z, aPost, learn, ADDITIVE, false, lo, hi);
+    if (symmetric) return onPost(post, count, postSize, postStart, postSyn, postKey, pre, delay, weight, lists, at, n, t, x, xSlots, preSize, z, aPost, learn, ADDITIVE, true, lo, hi);
+    else return onPost(post, count, postSize, postStart, postSyn, postKey, pre, delay, weight, lists, at, n, t, x, xSlots, preSize, z, aPost, learn, ADDITIVE, false, lo, hi);
   } else {
-    if (symmetric) return onPost(post, count, postSize, postStart, postSyn, pre, delay, weight, lists, at, n, t, x, xSlots, preSize, z, aPost, learn, MULTIPLICATIVE, true, lo, hi);
-    else return onPost(post, count, postSize, postStart, postSyn, pre, delay, weight, lists, at, n, t, x, xSlots, preSize, z, aPost, learn, MULTIPLICATIVE, false, lo, hi);
+    if (symmetric) return onPost(post, count, postSize, postStart, postSyn, postKey, pre, delay, weight, lists, at, n, t, x, xSlots, preSize, z, aPost, learn, MULTIPLICATIVE, true, lo, hi);
+    else return onPost(post, count, postSize, postStart, postSyn, postKey, pre, delay, weight, lists, at, n, t, x, xSlots, preSize, z, aPost, learn, MULTIPLICATIVE, false, lo, hi);
   }
 }
 

@@ -9,6 +9,8 @@ import { cpuBackend } from '../../src/snn/backend.js';
 import { ARENA_BASE, wasmBackend, wasmKernelCalls } from '../../src/snn/backends/wasm.js';
 import { backendByName, BACKEND_NAMES } from '../../src/snn/backends/select.js';
 import { Rng } from '../../src/emulator/rng.js';
+import { StateArena } from '../../src/snn/arena.js';
+import { SynapseTable } from '../../src/snn/projections/synapse-table.js';
 
 const wasm = wasmBackend();
 
@@ -152,9 +154,13 @@ test('the wasm backend is selectable by name and its arena is the instance memor
 
 for (const seed of [1, 2, 3]) {
   test(`seed ${seed}: plain LIF/ALIF network, wasm = reference bit for bit`, () => {
+    const before = wasmKernelCalls.deliverCompact;
     const counts = runBoth(seed, false, 300);
     // The comparison means something only if every population fires.
     for (const name of OUTPUTS) assert.ok(counts[name]! > 20, `'${name}' fired ${counts[name]} times`);
+    // Drawn weights are float32, so the frozen random and dense projections delivered from their
+    // compact copies (5 of 6 projections; 'b' has float64 weights and takes the full arrays).
+    assert.ok(wasmKernelCalls.deliverCompact - before >= 300 * 5, `compact deliveries: ${wasmKernelCalls.deliverCompact - before}`);
   });
   test(`seed ${seed}: with STDP (additive, multiplicative, symmetric), wasm = reference bit for bit`, () => {
     const counts = runBoth(seed, true, 300, (t, nets) => {
@@ -204,4 +210,58 @@ test('two networks on one wasm backend keep separate memories', () => {
     alone.step({ spikes: ga[t] });
     for (const name of OUTPUTS) assert.deepEqual(Array.from(a.spikes(name)), Array.from(alone.spikes(name)), `step ${t} '${name}'`);
   }
+});
+
+test('compact copies: only for frozen, float32-exact weights onto ≤ 65,536 neurons', () => {
+  const plain = buildNetwork(randomSpec(1, false), { backend: wasm });
+  for (const name of ['a', 'c', 'd', 'e', 'f']) {
+    const t = plain.projection(name).table!;
+    assert.ok(t.weight32 && t.post16, `'${name}' keeps compact copies`);
+    assert.deepEqual(Array.from(t.weight32), Array.from(t.weight));
+    assert.deepEqual(Array.from(t.post16), Array.from(t.post));
+  }
+  // Sparse weights given as float64: no copy.
+  assert.equal(plain.projection('b').table!.weight32, undefined);
+  // Learning rules and synaptic scaling change weights: no copies on their projections.
+  const stdp = buildNetwork(randomSpec(1, true), { backend: wasm });
+  for (const name of ['a', 'b', 'c', 'd', 'f']) assert.equal(stdp.projection(name).table!.weight32, undefined, `'${name}' is plastic`);
+  assert.ok(stdp.projection('e').table!.weight32, "'e' has no rule");
+  const spec = randomSpec(1, false) as { homeostasis: unknown[] };
+  spec.homeostasis = [
+    { controller: 'threshold', population: 'lif', target_hz: 5, timescales: [{ tau_ms: 100, gain: 0.01 }], enabled: true },
+    { controller: 'scaling', population: 'alif', target_hz: 5, timescales: [{ tau_ms: 100, gain: 0.01 }], enabled: true },
+  ];
+  const scaled = buildNetwork(spec, { backend: wasm });
+  assert.equal(scaled.projection('c').table!.weight32, undefined, "'c' feeds a scaled population");
+  assert.equal(scaled.projection('d').table!.weight32, undefined, "'d' feeds a scaled population");
+  assert.ok(scaled.projection('a').table!.weight32, "'a' feeds a population with threshold homeostasis only");
+});
+
+test('SynapseTable: postKey and the compact copies follow regroup()', () => {
+  const r = new Rng(12, 1);
+  const n = 500;
+  const P = 37;
+  const list = {
+    pre: Int32Array.from({ length: n }, () => Math.floor(r.uniform() * P)),
+    post: Int32Array.from({ length: n }, () => Math.floor(r.uniform() * 50)),
+    weight: Float64Array.from({ length: n }, () => Math.fround(r.uniform())),
+    delay: Int32Array.from({ length: n }, () => Math.floor(r.uniform() * 6)),
+  };
+  const table = new SynapseTable(new StateArena(), 'p', P, 50, list, 9, true);
+  const check = () => {
+    for (let q = 0; q < n; q++) {
+      const s = table.postSyn[q]!;
+      assert.equal(table.postKey[q], table.delay[s]! * P - table.pre[s]!);
+    }
+    assert.deepEqual(Array.from(table.weight32!), Array.from(table.weight));
+    assert.deepEqual(Array.from(table.post16!), Array.from(table.post));
+  };
+  check();
+  for (let s = 0; s < n; s++) if (r.uniform() < 0.3) table.delay[s] = Math.floor(r.uniform() * 10);
+  table.regroup();
+  check();
+  // Not frozen, or a weight that is not a float32, or too many targets: no copies (postKey always).
+  assert.equal(new SynapseTable(new StateArena(), 'q', P, 50, list, 9, false).weight32, undefined);
+  assert.equal(new SynapseTable(new StateArena(), 'r', P, 50, { ...list, weight: list.weight.map((w, s) => (s === 7 ? w + 1e-12 : w)) }, 9, true).weight32, undefined);
+  assert.equal(new SynapseTable(new StateArena(), 's', P, 70_000, list, 9, true).post16, undefined);
 });

@@ -2,7 +2,9 @@
  * The WASM backend: the state arena lives in the linear memory of an instance of dist/wasm/snn.wasm
  * (compiled from src/wasm/snn.as.ts by `npm run build`), and the hot kernels (delivery, STDP on_pre
  * and on_post, LIF integrate and threshold) run there on byte offsets of the arena arrays. Results
- * are bit-identical to the TypeScript reference (test/snn/wasm-backend.test.ts).
+ * are bit-identical to the TypeScript reference (test/snn/wasm-backend.test.ts). Delivery reads a
+ * table's compact copies (u16 targets, f32 weights; SynapseTable.weight32/post16) when it keeps
+ * them, and on_post the postsynaptic-order keys (SynapseTable.postKey) instead of pre and delay.
  *
  * Memory: each network gets its own instance with an imported memory of exactly the pages it needs
  * (module statics below ARENA_BASE, the arena above), created once and never grown, so the typed
@@ -31,7 +33,7 @@ interface SnnExports {
   heapBase(): number;
   scratchStart(): number;
   scratchEnd(): number;
-  deliver(groupStart: number, post: number, weight: number, D: number, lists: number, counts: number, slots: number, size: number, t: number, target: number): void;
+  deliver(groupStart: number, post: number, weight: number, D: number, lists: number, counts: number, slots: number, size: number, t: number, target: number, compact: number): void;
   stdpOnPre(groupStart: number, post: number, weight: number, D: number, lists: number, counts: number, slots: number, size: number, t: number, z: number, mode: number, symmetric: number, lo: number, hi: number): void;
   stdpOnPost(
     post: number,
@@ -39,6 +41,7 @@ interface SnnExports {
     postSize: number,
     postStart: number,
     postSyn: number,
+    postKey: number,
     pre: number,
     delay: number,
     weight: number,
@@ -63,9 +66,10 @@ interface SnnExports {
 
 /**
  * How many kernel calls ran in WASM and how many fell back to the reference, and how on_post visited
- * the weights (by the postsynaptic index or by a scan of the table): tests check every path ran.
+ * the weights (by the postsynaptic index or by a scan of the table), and how many deliveries read the
+ * compact copies (SynapseTable.weight32/post16): tests check every path ran.
  */
-export const wasmKernelCalls = { wasm: 0, reference: 0, onPostIndexed: 0, onPostScan: 0 };
+export const wasmKernelCalls = { wasm: 0, reference: 0, onPostIndexed: 0, onPostScan: 0, deliverCompact: 0 };
 
 let compiled: WebAssembly.Module | undefined;
 let loadError: string | undefined;
@@ -135,13 +139,18 @@ const MODE = { additive: 0, multiplicative: 1 } as const;
 function deliver(table: SynapseTable, pre: SpikeHistory, t: number, target: Float64Array): void {
   const b = target.buffer;
   const ex = instances.get(b as ArrayBuffer);
-  const { groupStart, post, weight } = table;
+  const { groupStart, weight32, post16 } = table;
+  // The compact copies (u16 targets, f32 weights: half the bytes) when the table keeps them.
+  const compact = weight32 !== undefined && post16 !== undefined && weight32.buffer === b && post16.buffer === b;
+  const post = compact ? post16 : table.post;
+  const weight = compact ? weight32 : table.weight;
   if (!ex || groupStart.buffer !== b || post.buffer !== b || weight.buffer !== b || pre.lists.buffer !== b || pre.counts.buffer !== b) {
     wasmKernelCalls.reference++;
     return deliverTable(table, pre, t, target);
   }
   wasmKernelCalls.wasm++;
-  ex.deliver(groupStart.byteOffset, post.byteOffset, weight.byteOffset, table.delaySlots, pre.lists.byteOffset, pre.counts.byteOffset, pre.slots, pre.size, t, target.byteOffset);
+  if (compact) wasmKernelCalls.deliverCompact++;
+  ex.deliver(groupStart.byteOffset, post.byteOffset, weight.byteOffset, table.delaySlots, pre.lists.byteOffset, pre.counts.byteOffset, pre.slots, pre.size, t, target.byteOffset, compact ? 1 : 0);
 }
 
 function onPre(table: SynapseTable, pre: SpikeHistory, t: number, z: Float64Array, p: StdpSpec): void {
@@ -175,9 +184,11 @@ function onPost(table: SynapseTable, postSpikes: SpikeHistory, t: number, traces
   const { x, z } = traces;
   const b = z.buffer;
   const ex = instances.get(b as ArrayBuffer);
-  const { post, postStart, postSyn, pre, delay, weight } = table;
+  const { post, postStart, postSyn, postKey, pre, delay, weight } = table;
   const lists = postSpikes.lists;
-  if (!ex || x.buffer !== b || post.buffer !== b || postStart.buffer !== b || postSyn.buffer !== b || pre.buffer !== b || delay.buffer !== b || weight.buffer !== b || lists.buffer !== b) {
+  // postKey locates x(t − d)[pre] in the ring it was made for (D slots of preSize), as PairTraces keeps it.
+  const keyed = traces.slots === table.delaySlots && traces.preSize === table.preSize;
+  if (!ex || !keyed || postKey.buffer !== b || x.buffer !== b || post.buffer !== b || postStart.buffer !== b || postSyn.buffer !== b || pre.buffer !== b || delay.buffer !== b || weight.buffer !== b || lists.buffer !== b) {
     wasmKernelCalls.reference++;
     return stdpOnPost(table, postSpikes, t, traces, p, learn);
   }
@@ -188,6 +199,7 @@ function onPost(table: SynapseTable, postSpikes: SpikeHistory, t: number, traces
     table.postSize,
     postStart.byteOffset,
     postSyn.byteOffset,
+    postKey.byteOffset,
     pre.byteOffset,
     delay.byteOffset,
     weight.byteOffset,

@@ -15,6 +15,18 @@ export function drawInit(init: Init, rng: Rng, integer: boolean): number {
   return init.min + rng.uniform() * (init.max - init.min);
 }
 
+/**
+ * A drawn weight, rounded to the nearest float32 when that stays in [min, max] (it nearly always
+ * does): float32-exact weights let a table keep a compact copy (SynapseTable.weight32) that fast
+ * backends deliver from bit-identically. Constants and given arrays are kept as they are.
+ */
+export function drawWeight(init: Init, rng: Rng): number {
+  const w = drawInit(init, rng, false);
+  if (typeof init === 'number') return w;
+  const f = Math.fround(w);
+  return f >= init.min && f <= init.max ? f : w;
+}
+
 export function synapseListOf(spec: SynapseListProjectionSpec, preSize: number, postSize: number, seed: number): SynapseList {
   const rng = new Rng(spec.kind === 'sparse' ? 0 : spec.seed ?? seed, hashName(spec.name));
   switch (spec.kind) {
@@ -46,7 +58,7 @@ export function synapseListOf(spec: SynapseListProjectionSpec, preSize: number, 
       const weight = new Float64Array(n);
       const delay = new Int32Array(n);
       for (let s = 0; s < n; s++) {
-        weight[s] = drawInit(spec.weight, rng, false);
+        weight[s] = drawWeight(spec.weight, rng);
         delay[s] = drawInit(spec.delay_steps, rng, true);
       }
       return { pre: pre.slice(0, n), post: post.slice(0, n), weight, delay };
@@ -60,7 +72,7 @@ export function synapseListOf(spec: SynapseListProjectionSpec, preSize: number, 
       for (let s = 0; s < n; s++) {
         pre[s] = Math.floor(s / postSize);
         post[s] = s % postSize;
-        weight[s] = Array.isArray(spec.weight) ? (spec.weight as number[])[s]! : drawInit(spec.weight as Init, rng, false);
+        weight[s] = Array.isArray(spec.weight) ? (spec.weight as number[])[s]! : drawWeight(spec.weight as Init, rng);
         delay[s] = Array.isArray(spec.delay_steps) ? (spec.delay_steps as number[])[s]! : drawInit(spec.delay_steps as Init, rng, true);
       }
       return { pre, post, weight, delay };
@@ -76,7 +88,7 @@ export function createSynapseListProjection(
   reserveDelay: number,
 ): ProjectionRuntime {
   const list = synapseListOf(spec, from.size, to.size, ctx.spec.seed);
-  const table = new SynapseTable(ctx.arena, spec.name, from.size, to.size, list, reserveDelay);
+  const table = new SynapseTable(ctx.arena, spec.name, from.size, to.size, list, reserveDelay, weightsFrozen(spec.name, spec.to, ctx));
   const deliver = ctx.backend.kernels.deliver ?? deliverTable;
   return {
     spec,
@@ -88,6 +100,15 @@ export function createSynapseListProjection(
       deliver(table, from.history, t, to.input);
     },
   };
+}
+
+/**
+ * Whether nothing can ever change this projection's weights: no learning rule on it and no
+ * controller but 'threshold' (which moves thresholds only) on its target population.
+ */
+function weightsFrozen(projection: string, to: string, ctx: BuildContext): boolean {
+  if (ctx.spec.plasticity.some((r) => r.projection === projection)) return false;
+  return !ctx.spec.homeostasis.some((h) => h.population === to && h.controller !== 'threshold');
 }
 
 function grow(a: Int32Array, cap: number): Int32Array<ArrayBuffer> {

@@ -6,7 +6,14 @@
  * Every per-synapse array (post, weight, delay, pre, id, and any a learning rule registers) is in
  * this "table order", so delivery reads memory sequentially. `id` maps back to the order the user
  * gave. `postStart`/`postSyn` index the same synapses by postsynaptic neuron, for rules that act on
- * a postsynaptic spike.
+ * a postsynaptic spike; `postKey` holds, in that postsynaptic order, delay·preSize − pre of each
+ * synapse, so a rule can find a synapse's presynaptic trace slot without reading the table at a
+ * random place (see postKey).
+ *
+ * Compact copies (fast backends): when the weights can never change (`frozenWeights`: no rule or
+ * controller acts on the projection), each is exactly a float32 and the target has at most 65,536
+ * neurons, `weight32` and `post16` hold the same weights and targets in half the bytes. A float32
+ * widens to the same float64, so delivery from them adds exactly the same numbers.
  */
 import type { StateArena, StateArray } from '../arena.js';
 
@@ -32,6 +39,16 @@ export class SynapseTable {
   readonly id: Int32Array;
   readonly postStart: Int32Array;
   readonly postSyn: Int32Array;
+  /**
+   * In postsynaptic order (postKey[q] for synapse postSyn[q]): delay·preSize − pre. The presynaptic
+   * trace of step t − delay in a ring of delaySlots × preSize (slot (t mod D)·preSize) is at
+   * (t mod D)·preSize − key, plus D·preSize when that is negative.
+   */
+  readonly postKey: Int32Array;
+  /** Float32 copy of `weight` (exact), when the weights are frozen and all float32; else undefined. */
+  readonly weight32: Float32Array | undefined;
+  /** Uint16 copy of `post`, present with `weight32` (the target has ≤ 65,536 neurons). */
+  readonly post16: Uint16Array | undefined;
   /** Per-synapse arrays owned by rules; `regroup` permutes them with the table's own. */
   private readonly extra: StateArray[] = [];
 
@@ -43,6 +60,8 @@ export class SynapseTable {
     list: SynapseList,
     /** Reserve room for delays up to this (delay learning), even if none is that long yet. */
     maxDelay = 0,
+    /** No rule or controller ever changes these weights: compact copies may be kept (see weight32). */
+    frozenWeights = false,
   ) {
     const n = list.pre.length;
     this.count = n;
@@ -60,6 +79,14 @@ export class SynapseTable {
     this.id = arena.i32(`${name}.id`, n);
     this.postStart = arena.i32(`${name}.postStart`, postSize + 1);
     this.postSyn = arena.i32(`${name}.postSyn`, n);
+    this.postKey = arena.i32(`${name}.postKey`, n);
+    let compact = frozenWeights && postSize <= 65536;
+    for (let s = 0; compact && s < n; s++) compact = Math.fround(list.weight[s]!) === list.weight[s]!;
+    if (compact) {
+      this.weight32 = arena.f32(`${name}.weight32`, n);
+      const p16 = arena.u8(`${name}.post16`, 2 * n);
+      this.post16 = new Uint16Array(p16.buffer, p16.byteOffset, n);
+    }
     // Place in user order first, then group.
     for (let s = 0; s < n; s++) {
       this.pre[s] = list.pre[s]!;
@@ -101,6 +128,13 @@ export class SynapseTable {
     for (let j = 1; j < ps.length; j++) ps[j]! += ps[j - 1]!;
     const pc = ps.slice(0, ps.length - 1);
     for (let s = 0; s < n; s++) this.postSyn[pc[this.post[s]!]!++] = s;
+    const P = this.preSize;
+    for (let q = 0; q < n; q++) {
+      const s = this.postSyn[q]!;
+      this.postKey[q] = this.delay[s]! * P - this.pre[s]!;
+    }
+    if (this.weight32) this.weight32.set(this.weight);
+    if (this.post16) this.post16.set(this.post);
   }
 
   /** Weights in the user's synapse order. */
