@@ -56,7 +56,7 @@ export interface PipelineMetrics {
   readonly decisions: number;
   /** Event time covered so far (µs, last − first event seen). */
   readonly eventSpanUs: number;
-  /** Event time per wall time. */
+  /** Event time per wall time, from the first to the latest packet processed. */
   readonly realTimeFactor: number;
   readonly latency: LatencyFigures;
   readonly dropped: number;
@@ -130,6 +130,10 @@ export async function startPipeline(specIn: PipelineSpec, options: RunOptions = 
   let decisions = 0;
   let firstT = NaN;
   let lastT = NaN;
+  // Wall times of the first and latest delivered packet: the real-time factor is over processing,
+  // not start-up or closing.
+  let firstWall = NaN;
+  let lastWall = NaN;
   let arrival = 0;
   let judged = 0;
   let correct = 0;
@@ -240,7 +244,7 @@ export async function startPipeline(specIn: PipelineSpec, options: RunOptions = 
       steps,
       decisions,
       eventSpanUs: span,
-      realTimeFactor: wallS > 0 ? span / 1e6 / wallS : 0,
+      realTimeFactor: lastWall > firstWall ? span / 1e3 / (lastWall - firstWall) : 0,
       latency: latency.figures(),
       dropped: Object.values(q).reduce((a, x) => a + x.dropped, 0),
       queues: q,
@@ -302,8 +306,12 @@ export async function startPipeline(specIn: PipelineSpec, options: RunOptions = 
         const pk = q.item as EventPacket;
         if (pk.length) {
           events += pk.length;
-          if (Number.isNaN(firstT)) firstT = pk.t[0]!;
+          if (Number.isNaN(firstT)) {
+            firstT = pk.t[0]!;
+            firstWall = performance.now();
+          }
           lastT = pk.t[pk.length - 1]!;
+          lastWall = performance.now();
         }
         out.next(pk);
       },
