@@ -149,7 +149,7 @@ export function emitKernelStaged(b: PacketBuilder, k: StagingKernel, count: numb
   if (count > 0) emitStaged(b, k.x, k.y, k.t, k.p, count);
 }
 
-/** DAT decoder state the record loop carries across calls (dat.ts: timeBase, lastTs). */
+/** DAT decoder state the record loop carries across calls (dat.ts keeps one per stream). */
 export interface DatWrapState {
   /** Wraps so far × 2^32 (µs). */
   base: number;
