@@ -44,10 +44,6 @@ export interface StagingKernel {
   decodeBlock(i: number, end: number): number;
   /** The unit the last decodeBlock stopped at, unconsumed (== end when it ran through). */
   stoppedAt(): number;
-  /** Two-slot shorthand for state[0], state[1] (DAT: wrap base and previous raw timestamp). */
-  setState(a: number, b: number): void;
-  stateA(): number;
-  stateB(): number;
 }
 
 export type KernelName = 'evt2' | 'evt21' | 'evt3' | 'dat';
@@ -108,12 +104,6 @@ function load(name: KernelName): StagingKernel | null {
       state,
       decodeBlock: ex.decodeBlock as (i: number, end: number) => number,
       stoppedAt: ex.stoppedAt as () => number,
-      setState: (a, b) => {
-        state[0] = a;
-        state[1] = b;
-      },
-      stateA: () => state[0]!,
-      stateB: () => state[1]!,
     };
     status[name] = 'wasm';
     return kernel;
