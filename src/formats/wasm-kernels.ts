@@ -22,6 +22,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { PacketBuilder } from '../events/builder.js';
+import { lz4DecodeBlock } from './lz4-block.js';
 import { emitStaged } from './prophesee/timebase.js';
 
 export interface StagingKernel {
@@ -49,7 +50,7 @@ export interface StagingKernel {
 export type KernelName = 'evt2' | 'evt21' | 'evt3' | 'dat';
 const KERNELS: readonly KernelName[] = ['evt2', 'evt21', 'evt3', 'dat'];
 
-const status: Partial<Record<KernelName, string>> = {};
+const status: Partial<Record<KernelName | 'lz4', string>> = {};
 const loaded = new Map<KernelName, StagingKernel | null>();
 
 /**
@@ -69,7 +70,11 @@ const STATE_SLOTS = 8;
 /** src/wasm/layout.ts ABI: a kernel file built from older or newer sources is not used. */
 const KERNEL_ABI = 1;
 
-function load(name: KernelName): StagingKernel | null {
+/**
+ * Instantiate dist/wasm/NAME.wasm and check its ABI export (`abiExport` must equal `abi`); null, with
+ * the reason in status[name], when the file is missing or unusable.
+ */
+function instantiate(name: KernelName | 'lz4', abiExport: string, abi: number): Record<string, unknown> | null {
   const path = kernelPath(name);
   if (!path) {
     const where = process.env['SPIKEFLOW_WASM_DIR'] ? join(process.env['SPIKEFLOW_WASM_DIR'], `${name}.wasm`) : `dist/wasm/${name}.wasm`;
@@ -85,32 +90,39 @@ function load(name: KernelName): StagingKernel | null {
       },
     });
     const ex = inst.exports as Record<string, unknown>;
-    if (ex.ABI === undefined || addr(ex.ABI) !== KERNEL_ABI) throw new Error(`built from other sources (ABI ${ex.ABI === undefined ? 'none' : addr(ex.ABI)}, expected ${KERNEL_ABI}): run npm run build`);
-    const buf = (ex.memory as WebAssembly.Memory).buffer;
-    const stage = addr(ex.STAGE);
-    const inCapacity = addr(ex.IN_CAPACITY);
-    const state = new Float64Array(buf, addr(ex.STATE), STATE_SLOTS);
-    const kernel: StagingKernel = {
-      name,
-      stage,
-      inCapacity,
-      input: new Uint8Array(buf, addr(ex.IN_WORDS), inCapacity * 4),
-      input32: new Int32Array(buf, addr(ex.IN_WORDS), inCapacity),
-      input16: new Uint16Array(buf, addr(ex.IN_WORDS), inCapacity * 2),
-      x: new Uint16Array(buf, addr(ex.SX), stage),
-      y: new Uint16Array(buf, addr(ex.SY), stage),
-      t: new Float64Array(buf, addr(ex.ST), stage),
-      p: new Uint8Array(buf, addr(ex.SP), stage),
-      state,
-      decodeBlock: ex.decodeBlock as (i: number, end: number) => number,
-      stoppedAt: ex.stoppedAt as () => number,
-    };
+    const got = ex[abiExport];
+    if (got === undefined || addr(got) !== abi) throw new Error(`built from other sources (ABI ${got === undefined ? 'none' : addr(got)}, expected ${abi}): run npm run build`);
     status[name] = 'wasm';
-    return kernel;
+    return ex;
   } catch (e) {
     status[name] = `js (${path} failed to load: ${(e as Error).message})`;
     return null;
   }
+}
+
+function load(name: KernelName): StagingKernel | null {
+  const ex = instantiate(name, 'ABI', KERNEL_ABI);
+  if (!ex) return null;
+  const buf = (ex.memory as WebAssembly.Memory).buffer;
+  const stage = addr(ex.STAGE);
+  const inCapacity = addr(ex.IN_CAPACITY);
+  const state = new Float64Array(buf, addr(ex.STATE), STATE_SLOTS);
+  const kernel: StagingKernel = {
+    name,
+    stage,
+    inCapacity,
+    input: new Uint8Array(buf, addr(ex.IN_WORDS), inCapacity * 4),
+    input32: new Int32Array(buf, addr(ex.IN_WORDS), inCapacity),
+    input16: new Uint16Array(buf, addr(ex.IN_WORDS), inCapacity * 2),
+    x: new Uint16Array(buf, addr(ex.SX), stage),
+    y: new Uint16Array(buf, addr(ex.SY), stage),
+    t: new Float64Array(buf, addr(ex.ST), stage),
+    p: new Uint8Array(buf, addr(ex.SP), stage),
+    state,
+    decodeBlock: ex.decodeBlock as (i: number, end: number) => number,
+    stoppedAt: ex.stoppedAt as () => number,
+  };
+  return kernel;
 }
 
 /** The kernel, or null when unavailable. */
@@ -128,10 +140,11 @@ export function chooseKernel(name: KernelName, choice: unknown = 'auto'): Stagin
   return k;
 }
 
-/** Which kernel each format uses by default in this process: 'wasm', or 'js (why not wasm)'. */
-export function kernelInfo(): Record<KernelName, string> {
+/** Which kernel each format (and LZ4, for AEDAT 4.0) uses in this process: 'wasm', or 'js (why not wasm)'. */
+export function kernelInfo(): Record<KernelName | 'lz4', string> {
   for (const k of KERNELS) kernel(k);
-  return { ...status } as Record<KernelName, string>;
+  lz4Kernel();
+  return { ...status } as Record<KernelName | 'lz4', string>;
 }
 
 /** Copy `count` events staged by the kernel into the builder (TypedArray.set over views of its memory). */
@@ -184,4 +197,57 @@ export function decodeDatRecordsWasm(
       }
     }
   }
+}
+
+/** The LZ4 block kernel (src/wasm/lz4.as.ts): its own memory map, not a staging kernel. */
+export interface Lz4Kernel {
+  /** The whole kernel memory as bytes (fixed size, never grows). */
+  readonly memory: Uint8Array;
+  readonly in: number;
+  readonly inCapacity: number;
+  readonly out: number;
+  readonly outCapacity: number;
+  readonly historyMax: number;
+  /** Decode IN[0, srcLen) to OUT with `history` earlier output bytes before OUT; output length or -1. */
+  decode(srcLen: number, history: number, outCap: number): number;
+}
+
+let lz4: Lz4Kernel | null | undefined;
+
+/** The LZ4 block kernel, or null when unavailable (kernelInfo().lz4 says why). */
+export function lz4Kernel(): Lz4Kernel | null {
+  if (lz4 !== undefined) return lz4;
+  const ex = instantiate('lz4', 'LZ4_ABI', 1);
+  lz4 = ex && {
+    memory: new Uint8Array((ex.memory as WebAssembly.Memory).buffer),
+    in: addr(ex.IN),
+    inCapacity: addr(ex.IN_CAPACITY),
+    out: addr(ex.OUT),
+    outCapacity: addr(ex.OUT_CAPACITY),
+    historyMax: addr(ex.HISTORY_MAX),
+    decode: ex.decode as (srcLen: number, history: number, outCap: number) => number,
+  };
+  return lz4;
+}
+
+/**
+ * lz4DecodeBlock (same arguments, result and errors) with the WASM kernel when it is built and the
+ * block fits it: the block and up to 64 KiB of the output before dStart (what linked blocks' matches
+ * may reach) are copied in, the output copied out. Whenever the kernel fails — a malformed block, or
+ * one that needs more room than it has — the TypeScript reference decodes the block instead, so the
+ * output and the errors are the reference's. `k` defaults to the loaded kernel; null forces the reference.
+ */
+export function lz4DecodeBlockFast(src: Uint8Array, sStart: number, sLength: number, dst: Uint8Array, dStart: number, k: Lz4Kernel | null = lz4Kernel()): number {
+  if (k && sLength <= k.inCapacity && sStart + sLength <= src.length && dStart <= dst.length) {
+    const history = Math.min(dStart, k.historyMax);
+    const mem = k.memory;
+    mem.set(src.subarray(sStart, sStart + sLength), k.in);
+    if (history > 0) mem.set(dst.subarray(dStart - history, dStart), k.out - history);
+    const n = k.decode(sLength, history, Math.min(dst.length - dStart, k.outCapacity));
+    if (n >= 0) {
+      dst.set(mem.subarray(k.out, k.out + n), dStart);
+      return dStart + n;
+    }
+  }
+  return lz4DecodeBlock(src, sStart, sLength, dst, dStart);
 }

@@ -15,13 +15,15 @@ import type { SideBatch } from '../../src/events/side.js';
 import { allEvents, collect, decodeBuffer, type Decoded } from '../../src/formats/decode-all.js';
 import { createDecoder } from '../../src/formats/registry.js';
 import type { DecodeError } from '../../src/formats/types.js';
-import { decodeDatRecordsWasm, kernel, kernelInfo } from '../../src/formats/wasm-kernels.js';
+import lz4js from 'lz4js';
+import { lz4DecodeBlock } from '../../src/formats/lz4-block.js';
+import { decodeDatRecordsWasm, kernel, kernelInfo, lz4DecodeBlockFast, lz4Kernel, type Lz4Kernel } from '../../src/formats/wasm-kernels.js';
 import { MONITOR_EM_ROW, MONITOR_IMU } from '../../src/formats/prophesee/timebase.js';
 import { assertChunkingInvariant, chunkSizes, eventChecksum } from '../helpers/chunking.js';
 import { readShared, REPO_ROOT } from '../helpers/shared-data.js';
 
 test('the WASM kernels are built and load (npm ci builds dist/wasm), and the decoders use them by default', () => {
-  assert.deepEqual(kernelInfo(), { evt2: 'wasm', evt21: 'wasm', evt3: 'wasm', dat: 'wasm' });
+  assert.deepEqual(kernelInfo(), { evt2: 'wasm', evt21: 'wasm', evt3: 'wasm', dat: 'wasm', lz4: 'wasm' });
 });
 
 test("option kernel: a bad choice names the option; 'js' and 'wasm' are accepted", () => {
@@ -47,7 +49,7 @@ test("without the kernel files the decoders fall back to the TypeScript loops, k
   });
   assert.equal(r.status, 0, r.stderr);
   const out = JSON.parse(r.stdout.trim().split('\n').pop()!) as { info: Record<string, string>; n: number; refused: string };
-  for (const name of ['evt2', 'evt21', 'evt3', 'dat']) assert.match(out.info[name]!, new RegExp(`^js \\(.*${name}\\.wasm not found: run npm run build\\)$`));
+  for (const name of ['evt2', 'evt21', 'evt3', 'dat', 'lz4']) assert.match(out.info[name]!, new RegExp(`^js \\(.*${name}\\.wasm not found: run npm run build\\)$`));
   assert.equal(out.n, 5000, 'decoded by the TypeScript loop');
   assert.match(out.refused, /the evt3 WASM kernel is unavailable: js \(/);
 });
@@ -549,4 +551,121 @@ test('synthetic DAT file: wraps, jitter and bad records give the same result thr
   const js = assertKernelMatchesReference(out, 'dat');
   assert.ok(js.errors.length >= 5, 'bad records reported');
   assert.equal(allEvents(js).length, n - 5);
+});
+
+// ---------------------------------------------------------------------------------------------
+// LZ4 blocks (AEDAT 4.0 packets): the kernel against the reference lz4DecodeBlock
+
+/** The block decoded by the reference (k = null) and through the kernel: same end, same bytes, or the same error. */
+function sameLz4(src: Uint8Array, sStart: number, sLength: number, dstTemplate: Uint8Array, dStart: number, what: string): string {
+  const run = (k: Lz4Kernel | null): { end: number; dst: Uint8Array; error: string } => {
+    const dst = dstTemplate.slice();
+    try {
+      return { end: k ? lz4DecodeBlockFast(src, sStart, sLength, dst, dStart, k) : lz4DecodeBlock(src, sStart, sLength, dst, dStart), dst, error: '' };
+    } catch (e) {
+      return { end: -1, dst, error: `${(e as Error).name}: ${(e as Error).message}` };
+    }
+  };
+  const ref = run(null);
+  const fast = run(lz4Kernel()!);
+  assert.equal(fast.error, ref.error, `${what}: errors differ`);
+  assert.equal(fast.end, ref.end, `${what}: output ends differ`);
+  assert.ok(Buffer.from(fast.dst).equals(Buffer.from(ref.dst)), `${what}: output bytes differ`);
+  // The kernel itself (not the reference behind it) must decode every good block that fits it.
+  const k = lz4Kernel()!;
+  if (!ref.error && sLength <= k.inCapacity && ref.end - dStart <= k.outCapacity) {
+    k.memory.set(src.subarray(sStart, sStart + sLength), k.in);
+    const history = Math.min(dStart, k.historyMax);
+    k.memory.set(dstTemplate.subarray(dStart - history, dStart), k.out - history);
+    assert.equal(k.decode(sLength, history, Math.min(dstTemplate.length - dStart, k.outCapacity)), ref.end - dStart, `${what}: the kernel refused a good block`);
+  }
+  return ref.error;
+}
+
+/** Runs, short repeats, RLE and noise (every copy path: literals, long and short matches, offset 1, offsets < 8). */
+function lz4Sample(n: number, seed: number): Uint8Array {
+  const out = new Uint8Array(n);
+  let s = seed;
+  for (let i = 0; i < n; ) {
+    s = (Math.imul(s, 1103515245) + 12345) >>> 0;
+    const kind = s % 5;
+    const len = 1 + ((s >>> 8) % 300);
+    const back = 1 + ((s >>> 4) % 12);
+    for (let k = 0; k < len && i < n; k++, i++) out[i] = kind === 0 ? 7 : kind === 1 ? i % 3 : kind === 2 ? out[Math.max(0, i - 40)]! : kind === 3 ? out[Math.max(0, i - back)]! : (s >>> (k % 24)) & 255;
+  }
+  return out;
+}
+
+function lz4Compress(src: Uint8Array): Uint8Array | undefined {
+  const comp = new Uint8Array(lz4js.compressBound(src.length));
+  const n = lz4js.compressBlock(src, comp, 0, src.length, new Uint32Array(65536));
+  return n === 0 ? undefined : comp.subarray(0, n);
+}
+
+test('LZ4 kernel: blocks by an independent compressor decode to the same bytes, including blocks too big for the kernel (reference path)', () => {
+  const k = lz4Kernel();
+  assert.ok(k, 'lz4 kernel built');
+  for (const n of [0, 1, 15, 100, 4096, 65536, 200_000, k.outCapacity + 1000]) {
+    const src = lz4Sample(n, n + 1);
+    const block = lz4Compress(src);
+    if (!block) continue;
+    const dst = new Uint8Array(n);
+    assert.equal(lz4DecodeBlockFast(block, 0, block.length, dst, 0, k), n);
+    assert.ok(Buffer.from(dst).equals(Buffer.from(src)), `${n} bytes`);
+    sameLz4(block, 0, block.length, new Uint8Array(n), 0, `${n} bytes`);
+  }
+  // A block in the middle of a bigger buffer, with room to spare after it.
+  const src = lz4Sample(50_000, 7);
+  const block = lz4Compress(src)!;
+  const framed = new Uint8Array(block.length + 20);
+  framed.set(block, 9);
+  sameLz4(framed, 9, block.length, new Uint8Array(70_000).fill(0xee), 123, 'offset block');
+  // Input bigger than the kernel's input area: noise barely compresses.
+  const noise = new Uint8Array(k.inCapacity + 5000);
+  for (let i = 0, s = 1; i < noise.length; i++) noise[i] = (s = (Math.imul(s, 1103515245) + 12345) >>> 0) >>> 24;
+  const noisy = lz4Compress(noise);
+  if (noisy) sameLz4(noisy, 0, noisy.length, new Uint8Array(noise.length), 0, 'input above the kernel capacity');
+});
+
+test('LZ4 kernel: matches into the output before the block (linked blocks), up to the reference limit and one past it', () => {
+  // literal 'q', then a match of 6 bytes at `offset` back: it reaches before dStart by offset - 1.
+  const block = (offset: number) => Uint8Array.of(0x12, 0x71, offset & 0xff, offset >>> 8, 0x10, 0x7a);
+  for (const dStart of [0, 1, 5, 100, 65_534, 65_535, 65_536, 70_000]) {
+    const dst = new Uint8Array(dStart + 64);
+    for (let i = 0; i < dStart; i++) dst[i] = (i * 37) & 255;
+    for (const offset of [1, 2, 7, 8, 9, dStart, dStart + 1, dStart + 2, 65_535]) {
+      if (offset < 1 || offset > 65_535) continue;
+      sameLz4(block(offset), 0, 6, dst, dStart, `dStart ${dStart} offset ${offset}`);
+    }
+  }
+});
+
+test('LZ4 kernel: corrupted, truncated and tight blocks give the reference errors (same messages) or the same bytes', () => {
+  let seed = 99;
+  const rnd = (n: number) => {
+    seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+    return (seed >>> 8) % n;
+  };
+  const errors = new Set<string>();
+  let ok = 0;
+  for (let c = 0; c < 1500; c++) {
+    const n = 50 + rnd(5000);
+    const src = lz4Sample(n, c + 3);
+    const clean = lz4Compress(src);
+    if (!clean) continue;
+    const block = clean.slice();
+    const kind = c % 4;
+    if (kind === 0) for (let f = 1 + rnd(3); f > 0; f--) block[rnd(block.length)] ^= 1 << rnd(8);
+    else if (kind === 1) block[rnd(block.length)] = rnd(256);
+    const len = kind === 2 ? rnd(block.length + 1) : block.length;
+    const dStart = rnd(3) === 0 ? rnd(300) : 0;
+    const room = kind === 3 ? Math.max(0, n - 1 - rnd(20)) : n + rnd(50);
+    const dst = new Uint8Array(dStart + room);
+    for (let i = 0; i < dStart; i++) dst[i] = rnd(256);
+    const error = sameLz4(block, 0, len, dst, dStart, `case ${c}`);
+    if (error) errors.add(error.replace(/\d+/g, 'N'));
+    else ok++;
+  }
+  assert.ok(ok > 100, 'some cases decode');
+  assert.ok(errors.size >= 5, `several kinds of error seen: ${[...errors].join('; ')}`);
 });
