@@ -1,37 +1,19 @@
-// AssemblyScript kernel: the Prophesee .dat record loop (u32 timestamp, u32 data: x 13..0, y 27..14,
+// AssemblyScript kernel: the Prophesee .dat CD record loop (u32 timestamp, u32 data: x 13..0, y 27..14,
 // polarity 31..28) with 32-bit timestamp unwrapping (a drop of more than 2^31 is one wrap, as
-// src/formats/wrap32.ts). A record whose polarity field is above 1 stops the loop so the TypeScript
-// decoder in src/formats/prophesee/dat.ts reports it, then the loop resumes after it.
-// Memory map (fixed; memory never grows): IN_WORDS at 64 KiB holds up to 131,072 records
-// (262,144 words); staging X, Y (u16), T (f64), P (u8) hold 8,192 events each.
+// src/formats/wrap32.ts). A record whose polarity field is above 1 stops the loop at that record,
+// unconsumed, so the TypeScript decoder (src/formats/prophesee/dat.ts) reports it; then it calls again
+// after it. Records are taken 8 at a time with 128-bit SIMD; those before the first bad record or 32-bit
+// wrap of the 8 count, that record is handled alone and the next 8 start after it.
+// Units are records (two input words). State: STATE[0] = wrap base (µs), STATE[1] = previous raw timestamp.
 
-export const STAGE: i32 = 8192;
-/** Capacity in 32-bit words (records × 2). */
-export const IN_CAPACITY: i32 = 262144;
-export const IN_WORDS: usize = 65536;
-export const SX: usize = IN_WORDS + (<usize>IN_CAPACITY << 2);
-export const SY: usize = SX + (<usize>STAGE << 1);
-export const ST: usize = SY + (<usize>STAGE << 1);
-export const SP: usize = ST + (<usize>STAGE << 3);
+import { IN_WORDS, SP, ST, STATE, SX, SY } from './layout';
+export { ABI, STAGE, IN_CAPACITY, IN_WORDS, STATE, SX, SY, ST, SP } from './layout';
 
 const WRAP: f64 = 4294967296.0;
-const HALF_WRAP: f64 = 2147483648.0;
+const HALF: i32 = 0x80000000;
 
-let base: f64 = 0;
-let last: f64 = 0;
 let stopIndex: i32 = 0;
 
-/** State in and out: a = wrap base (µs), b = previous raw timestamp. */
-export function setState(a: f64, b: f64): void {
-  base = a;
-  last = b;
-}
-export function stateA(): f64 {
-  return base;
-}
-export function stateB(): f64 {
-  return last;
-}
 /** Record index the last call stopped at (== end when it ran through). */
 export function stoppedAt(): i32 {
   return stopIndex;
@@ -40,23 +22,95 @@ export function stoppedAt(): i32 {
 /** Decode records [i, end) (end - i <= STAGE); returns the number of staged events. */
 export function decodeBlock(i: i32, end: i32): i32 {
   let n: i32 = 0;
-  let b = base;
-  let l = last;
-  for (; i < end; i++) {
+  let base = load<f64>(STATE);
+  let last = <u32>load<f64>(STATE, 8);
+  const dataMax = i32x4.splat(0x1fffffff); // above: polarity field above 1, a bad record
+  const half = i32x4.splat(HALF);
+  const m14 = i32x4.splat(0x3fff);
+  while (i + 8 <= end) {
+    // 8 records as events, stored unconditionally: only those before the first bad record or wrap
+    // count. (n + 8 <= STAGE here, since n <= i − first i.)
     const at = IN_WORDS + (<usize>i << 3);
-    const d = load<u32>(at, 4);
-    if (d > 0x1fffffff) break;
-    const ts = <f64>load<u32>(at);
-    if (l - ts > HALF_WRAP) b += WRAP;
-    l = ts;
-    store<u16>(SX + (<usize>n << 1), <u16>(d & 0x3fff));
-    store<u16>(SY + (<usize>n << 1), <u16>((d >>> 14) & 0x3fff));
-    store<f64>(ST + (<usize>n << 3), b + ts);
-    store<u8>(SP + <usize>n, <u8>(d >>> 28));
+    const r0 = v128.load(at);
+    const r1 = v128.load(at, 16);
+    const r2 = v128.load(at, 32);
+    const r3 = v128.load(at, 48);
+    const tsA = i32x4.shuffle(r0, r1, 0, 2, 4, 6);
+    const dA = i32x4.shuffle(r0, r1, 1, 3, 5, 7);
+    const tsB = i32x4.shuffle(r2, r3, 0, 2, 4, 6);
+    const dB = i32x4.shuffle(r2, r3, 1, 3, 5, 7);
+    v128.store(SX + (<usize>n << 1), i16x8.narrow_i32x4_u(v128.and(dA, m14), v128.and(dB, m14)));
+    v128.store(SY + (<usize>n << 1), i16x8.narrow_i32x4_u(v128.and(i32x4.shr_u(dA, 14), m14), v128.and(i32x4.shr_u(dB, 14), m14)));
+    const b2 = f64x2.splat(base);
+    const tp = ST + (<usize>n << 3);
+    v128.store(tp, f64x2.add(b2, f64x2.convert_low_i32x4_u(tsA)));
+    v128.store(tp, f64x2.add(b2, f64x2.convert_low_i32x4_u(i32x4.shuffle(tsA, tsA, 2, 3, 2, 3))), 16);
+    v128.store(tp, f64x2.add(b2, f64x2.convert_low_i32x4_u(tsB)), 32);
+    v128.store(tp, f64x2.add(b2, f64x2.convert_low_i32x4_u(i32x4.shuffle(tsB, tsB, 2, 3, 2, 3))), 48);
+    const p16 = i16x8.narrow_i32x4_u(i32x4.shr_u(dA, 28), i32x4.shr_u(dB, 28));
+    v128.store64_lane(SP + <usize>n, i8x16.narrow_i16x8_u(p16, p16), 0);
+    // Previous timestamps [last, ts0, ts1, ts2] and [ts3 .. ts6]. A wrap (prev − ts > 2^31) means
+    // ts < 2^31 and prev > ts + 2^31 (unsigned, no overflow then).
+    const prevA = i32x4.shuffle(i32x4.splat(last), tsA, 3, 4, 5, 6);
+    const prevB = i32x4.shuffle(tsA, tsB, 3, 4, 5, 6);
+    const wrapA = v128.and(i32x4.lt_u(tsA, half), i32x4.gt_u(prevA, i32x4.add(tsA, half)));
+    const wrapB = v128.and(i32x4.lt_u(tsB, half), i32x4.gt_u(prevB, i32x4.add(tsB, half)));
+    const flagged =
+      i32x4.bitmask(v128.or(i32x4.gt_u(dA, dataMax), wrapA)) | (i32x4.bitmask(v128.or(i32x4.gt_u(dB, dataMax), wrapB)) << 4);
+    if (flagged == 0) {
+      last = <u32>i32x4.extract_lane(tsB, 3);
+      n += 8;
+      i += 8;
+      continue;
+    }
+    const k = ctz(flagged);
+    if (k > 0) {
+      last = load<u32>(IN_WORDS + (<usize>(i + k - 1) << 3));
+      n += k;
+      i += k;
+    }
+    // Record i is bad (stop: the TypeScript decoder reports it) or wraps (decoded alone).
+    if (!record(i, n, base, last)) return stop(i, n, base, last);
+    base = recBase;
+    last = recLast;
+    n++;
+    i++;
+  }
+  // The tail: the same as the TypeScript reference loop.
+  for (; i < end; i++) {
+    if (!record(i, n, base, last)) return stop(i, n, base, last);
+    base = recBase;
+    last = recLast;
     n++;
   }
-  base = b;
-  last = l;
+  return stop(i, n, base, last);
+}
+
+let recBase: f64 = 0;
+let recLast: u32 = 0;
+
+/** Stage record i as event n, as the TypeScript loop does (false for a bad record); the state after it goes to recBase, recLast. */
+// @ts-ignore: decorator
+@inline function record(i: i32, n: i32, base: f64, last: u32): bool {
+  const at = IN_WORDS + (<usize>i << 3);
+  const d = load<u32>(at, 4);
+  if (d > 0x1fffffff) return false;
+  const ts = load<u32>(at);
+  if (<f64>last - <f64>ts > 2147483648.0) base += WRAP;
+  store<u16>(SX + (<usize>n << 1), <u16>(d & 0x3fff));
+  store<u16>(SY + (<usize>n << 1), <u16>((d >>> 14) & 0x3fff));
+  store<f64>(ST + (<usize>n << 3), base + <f64>ts);
+  store<u8>(SP + <usize>n, <u8>(d >>> 28));
+  recBase = base;
+  recLast = ts;
+  return true;
+}
+
+/** Save the state and where the loop stopped; returns the events staged. */
+// @ts-ignore: decorator
+@inline function stop(i: i32, n: i32, base: f64, last: u32): i32 {
+  store<f64>(STATE, base);
+  store<f64>(STATE, <f64>last, 8);
   stopIndex = i;
   return n;
 }

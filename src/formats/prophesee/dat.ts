@@ -20,14 +20,13 @@
 import { PacketBuilder } from '../../events/builder.js';
 import { UNKNOWN_GEOMETRY, type Geometry, type SourceInfo } from '../../events/packet.js';
 import { SideCollector } from '../../events/side.js';
-import { RecordCarry, u32View } from '../bytes.js';
+import { u32View } from '../bytes.js';
 import { decodeResult } from '../decode-result.js';
 import { FaultRuns } from '../fault-runs.js';
 import { HeaderLineScanner, headerEnd } from '../text-header.js';
 import { DecodeError, NO_RESULT, type DecodeResult, type DecoderOptions, type FormatDescriptor, type StreamDecoder } from '../types.js';
 import { unwrapBase } from '../wrap32.js';
-import { chooseKernel, type StagingKernel } from '../wasm-kernels.js';
-import { emitStaged } from './timebase.js';
+import { chooseKernel, decodeDatRecordsWasm, type DatWrapState, type StagingKernel } from '../wasm-kernels.js';
 
 const FORMAT = 'dat';
 const RECORD_BYTES = 8;
@@ -74,13 +73,19 @@ class DatDecoder implements StreamDecoder {
   private readonly headerScanner = new HeaderLineScanner(PERCENT, (line) => this.headerLine(line));
   private typeSize: number[] = [];
   private bodyStart = 0;
-  private readonly carry = new RecordCarry(RECORD_BYTES);
+  /**
+   * The first bytes of a record split across chunks (`partialLength` of them). It is completed from
+   * the next chunk and decoded alone, so chunks are never joined (no copy of a whole chunk per push).
+   */
+  private readonly partial = new Uint8Array(RECORD_BYTES);
+  private partialLength = 0;
+  /** Body bytes (after the type/size pair) received so far. */
+  private bodyBytes = 0;
   private readonly builder: PacketBuilder;
   private readonly sideData = new SideCollector();
   private readonly bad = new FaultRuns(FORMAT, RECORD_BYTES);
   /** Multiple of 2^32 added to the raw timestamps (wraps so far). */
-  private timeBase = 0;
-  private lastTs = 0;
+  private readonly wrap: DatWrapState = { base: 0, last: 0 };
   /** The WASM record loop, or null for the TypeScript loop (option `kernel`: 'auto' | 'wasm' | 'js'). */
   private readonly kernel: StagingKernel | null;
 
@@ -98,12 +103,7 @@ class DatDecoder implements StreamDecoder {
     let k = 0;
     if (this.phase === 'header') k = this.readHeader(chunk, start);
     if (this.phase === 'typeSize') k = this.readTypeSize(chunk, k, errors);
-    if (this.phase === 'body' && k < chunk.length) {
-      const records = this.carry.join(k === 0 ? chunk : chunk.subarray(k));
-      const at = this.bodyStart + this.carry.offset;
-      this.decodeRecords(records, at, errors);
-      this.bad.settle(at + records.length, errors);
-    }
+    if (this.phase === 'body' && k < chunk.length) this.decodeBody(k === 0 ? chunk : chunk.subarray(k), errors);
     return this.result(errors);
   }
 
@@ -116,8 +116,9 @@ class DatDecoder implements StreamDecoder {
         errors.push(new DecodeError(FORMAT, this.bytesIn, 'stream ended inside the header'));
       } else if (this.phase === 'typeSize') {
         errors.push(new DecodeError(FORMAT, this.bytesIn, 'stream ended before the event type and size bytes'));
-      } else if (this.carry.pending > 0) {
-        errors.push(new DecodeError(FORMAT, this.bodyStart + this.carry.pendingOffset, `truncated record: ${this.carry.pending} of ${RECORD_BYTES} bytes`));
+      } else if (this.partialLength > 0) {
+        const at = this.bodyStart + this.bodyBytes - this.partialLength;
+        errors.push(new DecodeError(FORMAT, at, `truncated record: ${this.partialLength} of ${RECORD_BYTES} bytes`));
       }
     }
     this.phase = 'done';
@@ -169,23 +170,50 @@ class DatDecoder implements StreamDecoder {
     this.failed = true;
   }
 
-  /** Whole 8-byte records starting at absolute offset `at`. */
+  /** Body bytes: whole records are decoded, a record cut by the chunk's end waits in `partial`. */
+  private decodeBody(data: Uint8Array, errors: DecodeError[]): void {
+    const start = this.bodyStart + this.bodyBytes; // absolute offset of data[0]
+    this.bodyBytes += data.length;
+    let from = 0;
+    if (this.partialLength > 0) {
+      const had = this.partialLength;
+      from = Math.min(RECORD_BYTES - had, data.length);
+      this.partial.set(data.subarray(0, from), had);
+      this.partialLength += from;
+      if (this.partialLength < RECORD_BYTES) return;
+      this.partialLength = 0;
+      this.decodeRecords(this.partial, start - had, errors);
+    }
+    const rest = data.length - from;
+    const whole = rest - (rest % RECORD_BYTES);
+    if (whole > 0) this.decodeRecords(data.subarray(from, from + whole), start + from, errors);
+    if (whole < rest) {
+      this.partial.set(data.subarray(from + whole));
+      this.partialLength = rest - whole;
+    }
+    this.bad.settle(start + from + whole, errors);
+  }
+
+  /** Whole 8-byte records (any alignment) starting at absolute offset `at`. */
   private decodeRecords(bytes: Uint8Array, at: number, errors: DecodeError[]): void {
-    const words = u32View(bytes);
-    const n = words.length >>> 1;
+    const n = bytes.length >>> 3;
     if (n === 0) return;
     if (this.eventType === TYPE_EXT_TRIGGER) {
-      this.decodeTriggers(words, n);
+      this.decodeTriggers(u32View(bytes), n);
       return;
     }
     if (this.kernel) {
-      this.decodeWithKernel(this.kernel, bytes, n, at, errors);
+      // The kernel copies the records into its own memory, so they need no aligned view here.
+      decodeDatRecordsWasm(this.kernel, bytes, this.builder, this.wrap, (r) =>
+        this.bad.note(at + r * RECORD_BYTES, 'polarity field above 1 (not an event a writer can produce)', errors),
+      );
       return;
     }
+    const words = u32View(bytes);
     const b = this.builder;
     const capacity = b.capacity;
-    let base = this.timeBase;
-    let last = this.lastTs;
+    let base = this.wrap.base;
+    let last = this.wrap.last;
     let bad: number[] | undefined;
     let i = 0;
     while (i < n) {
@@ -215,40 +243,14 @@ class DatDecoder implements StreamDecoder {
       b.n = o;
       i = blockEnd;
     }
-    this.timeBase = base;
-    this.lastTs = last;
+    this.wrap.base = base;
+    this.wrap.last = last;
     if (bad) for (const r of bad) this.bad.note(at + r * RECORD_BYTES, 'polarity field above 1 (not an event a writer can produce)', errors);
   }
 
-  /**
-   * The same loop in WASM: records are copied into the kernel's memory a slice at a time; the kernel
-   * stops at a record with a polarity field above 1, which is reported here, then resumes after it.
-   */
-  private decodeWithKernel(k: StagingKernel, bytes: Uint8Array, n: number, at: number, errors: DecodeError[]): void {
-    const perSlice = k.inCapacity >>> 1;
-    for (let r0 = 0; r0 < n; r0 += perSlice) {
-      const rn = Math.min(perSlice, n - r0);
-      k.input.set(bytes.subarray(r0 * RECORD_BYTES, (r0 + rn) * RECORD_BYTES));
-      let i = 0;
-      while (i < rn) {
-        const end = Math.min(rn, i + k.stage);
-        k.setState(this.timeBase, this.lastTs);
-        const count = k.decodeBlock(i, end);
-        this.timeBase = k.stateA();
-        this.lastTs = k.stateB();
-        if (count > 0) emitStaged(this.builder, k.x, k.y, k.t, k.p, count);
-        i = k.stoppedAt();
-        if (i < end) {
-          this.bad.note(at + (r0 + i) * RECORD_BYTES, 'polarity field above 1 (not an event a writer can produce)', errors);
-          i++;
-        }
-      }
-    }
-  }
-
   private decodeTriggers(words: Uint32Array, n: number): void {
-    let base = this.timeBase;
-    let last = this.lastTs;
+    let base = this.wrap.base;
+    let last = this.wrap.last;
     for (let i = 0; i < n; i++) {
       const ts = words[2 * i]!;
       const d = words[2 * i + 1]!;
@@ -256,8 +258,8 @@ class DatDecoder implements StreamDecoder {
       last = ts;
       this.sideData.trigger(base + ts, d >>> 26, d & 0xf ? 1 : 0);
     }
-    this.timeBase = base;
-    this.lastTs = last;
+    this.wrap.base = base;
+    this.wrap.last = last;
   }
 }
 

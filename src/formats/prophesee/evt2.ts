@@ -14,14 +14,15 @@
  *
  * Speed: the word loop is a plain function writing into small module-level staging arrays, copied
  * into packets per block (emitStaged); state goes in and out through arguments and module variables.
- * evt21.ts and evt3.ts use the same layout.
+ * evt21.ts and evt3.ts use the same layout. Option `kernel` ('auto' | 'wasm' | 'js'): 'auto' runs the
+ * same word loop compiled to WebAssembly (src/wasm/evt2.as.ts, SIMD) when it is built, handing it the
+ * rare words it leaves to the loop below; the output is the same bit for bit.
  */
-
 
 import type { SideCollector } from '../../events/side.js';
 import type { DecodeError, DecoderOptions, FormatDescriptor, StreamDecoder } from '../types.js';
 import { sniffRawVersion } from './raw-header.js';
-import { chooseKernel, type StagingKernel } from '../wasm-kernels.js';
+import { chooseKernel, emitKernelStaged, type StagingKernel } from '../wasm-kernels.js';
 import { EVT2_LOOP_DROP_US, EVT2_LOOP_US, emitStaged, EvtStreamDecoder, i32View, MONITOR_IMU, nextTimeBase, STAGE, type UnknownWordRuns } from './timebase.js';
 
 class Evt2Decoder extends EvtStreamDecoder {
@@ -35,24 +36,17 @@ class Evt2Decoder extends EvtStreamDecoder {
   constructor(options: DecoderOptions) {
     super('evt2', '2.0', 4, options);
     this.kernel = chooseKernel('evt2', options.kernel);
+    this.acceptsUnalignedWords = this.kernel !== null; // the kernel path copies the words anyway
   }
 
   protected decodeWords(bytes: Uint8Array, offset: number, errors: DecodeError[]): void {
-    const words = i32View(bytes);
-    const nw = words.length;
-    let i = 0;
-    if (!this.synced) {
-      while (i < nw && words[i]! >>> 28 !== 0x8) i++;
-      this.wordsBeforeTimeBase += i;
-      if (i === nw) return;
-      this.synced = true;
-      this.base = (words[i]! & 0x0fffffff) * 64;
-      i++;
-    }
     if (this.kernel) {
-      this.decodeWithKernel(this.kernel, bytes, words, i, offset, errors);
+      this.decodeWithKernel(this.kernel, bytes, offset, errors);
       return;
     }
+    const words = i32View(bytes);
+    const nw = words.length;
+    let i = this.synced ? 0 : this.sync(words, nw);
     while (i < nw) {
       // At most one event per word: a block of STAGE words cannot overflow the staging arrays.
       const end = Math.min(nw, i + STAGE);
@@ -63,29 +57,43 @@ class Evt2Decoder extends EvtStreamDecoder {
     }
   }
 
+  /** Before the first TIME_HIGH: skip words (no time base yet); returns the index after that TIME_HIGH, or nw. */
+  private sync(words: Int32Array, nw: number): number {
+    let i = 0;
+    while (i < nw && words[i]! >>> 28 !== 0x8) i++;
+    this.wordsBeforeTimeBase += i;
+    if (i === nw) return nw;
+    this.synced = true;
+    this.base = (words[i]! & 0x0fffffff) * 64;
+    return i + 1;
+  }
+
   /**
-   * The same loop in WASM: words are copied into the kernel's memory a slice at a time; the kernel
-   * stages CD events and forward TIME_HIGH steps and stops at any other word, which is handled here
-   * by the reference code (one word), then the kernel resumes after it.
+   * The same loop in WASM (src/wasm/evt2.as.ts): words are copied into the kernel's memory a slice at
+   * a time; the kernel decodes CD, TIME_HIGH and CONTINUED words and stops at any other word, which
+   * the reference loop below decodes (that one word, read from the kernel's memory), then the kernel
+   * resumes after it.
    */
-  private decodeWithKernel(k: StagingKernel, bytes: Uint8Array, words: Int32Array, from: number, offset: number, errors: DecodeError[]): void {
-    const nw = words.length;
-    for (let s0 = from; s0 < nw; s0 += k.inCapacity) {
+  private decodeWithKernel(k: StagingKernel, bytes: Uint8Array, offset: number, errors: DecodeError[]): void {
+    const nw = bytes.length >>> 2;
+    const words = k.input32;
+    const state = k.state;
+    for (let s0 = 0; s0 < nw; s0 += k.inCapacity) {
       const sn = Math.min(k.inCapacity, nw - s0);
       k.input.set(bytes.subarray(s0 * 4, (s0 + sn) * 4));
-      let i = 0;
+      const at = offset + 4 * s0; // absolute offset of words[0]
+      let i = this.synced ? 0 : this.sync(words, sn);
       while (i < sn) {
         const end = Math.min(sn, i + k.stage);
-        k.setState(this.base, 0);
+        state[0] = this.base;
         const count = k.decodeBlock(i, end);
-        this.base = k.stateA();
-        if (count > 0) emitStaged(this.builder, k.x, k.y, k.t, k.p, count);
+        this.base = state[0]!;
+        emitKernelStaged(this.builder, k, count);
         i = k.stoppedAt();
         if (i < end) {
-          const w = words[s0 + i]!;
-          const type = w >>> 28;
-          if (type === 0x8) this.base = nextTimeBase(this.base, (w & 0x0fffffff) * 64, EVT2_LOOP_US, EVT2_LOOP_DROP_US);
-          else evt2SideWord(w, type, this.base, offset + 4 * (s0 + i), this.side, this.unknown, errors);
+          const c = decodeEvt2Block(words, i, i + 1, this.base, at, this.side, this.unknown, errors);
+          this.base = blockBase;
+          emitStaged(this.builder, SX, SY, ST, SP, c);
           i++;
         }
       }

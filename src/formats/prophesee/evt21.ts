@@ -15,10 +15,13 @@
  *   legacy (Evt21LegacyRaw, IMX636):   first u32 = type/ts/x/y, second u32 = mask.
  * The header decides (see raw-header.ts); option `endianness: 'little' | 'legacy'` overrides it.
  * Words before the first TIME_HIGH are skipped (no time base yet).
+ * Option `kernel` ('auto' | 'wasm' | 'js'): 'auto' runs the same word loop compiled to WebAssembly
+ * (src/wasm/evt21.as.ts) when it is built, handing it the rare words it leaves to the loop below.
  */
 
 import type { SideCollector } from '../../events/side.js';
 import type { DecodeError, DecoderOptions, FormatDescriptor, StreamDecoder } from '../types.js';
+import { chooseKernel, emitKernelStaged, type StagingKernel } from '../wasm-kernels.js';
 import { sniffRawVersion, type Evt21WordOrder, type RawHeaderInfo } from './raw-header.js';
 import { emitStaged, EVT2_LOOP_DROP_US, EVT2_LOOP_US, EvtStreamDecoder, i32View, nextTimeBase, STAGE, type UnknownWordRuns } from './timebase.js';
 
@@ -28,9 +31,13 @@ class Evt21Decoder extends EvtStreamDecoder {
   private readonly forced: Evt21WordOrder | undefined;
   private base = 0;
   private synced = false;
+  /** The WASM word loop, or null for the TypeScript loop below (option `kernel`: 'auto' | 'wasm' | 'js'). */
+  private readonly kernel: StagingKernel | null;
 
   constructor(options: DecoderOptions) {
     super('evt21', '2.1', 8, options);
+    this.kernel = chooseKernel('evt21', options.kernel);
+    this.acceptsUnalignedWords = this.kernel !== null; // the kernel path copies the words anyway
     const e = options['endianness'];
     if (e !== undefined && e !== 'little' && e !== 'legacy') {
       throw new RangeError(`evt21 decoder: option endianness must be 'little' or 'legacy', got ${String(e)}`);
@@ -44,24 +51,67 @@ class Evt21Decoder extends EvtStreamDecoder {
   }
 
   protected decodeWords(bytes: Uint8Array, offset: number, errors: DecodeError[]): void {
+    if (this.kernel) {
+      this.decodeWithKernel(this.kernel, bytes, offset, errors);
+      return;
+    }
     const words = i32View(bytes);
     const nw = words.length;
-    // Index (0 or 1) of the u32 half holding type/ts/x/y inside each 64-bit word.
-    const hi = this.endianness === 'legacy' ? 0 : 1;
-    let j = 0;
-    if (!this.synced) {
-      while (j < nw && words[j + hi]! >>> 28 !== 0x8) j += 2;
-      this.wordsBeforeTimeBase += j >>> 1;
-      if (j === nw) return;
-      this.synced = true;
-      this.base = (words[j + hi]! & 0x0fffffff) * 64;
-      j += 2;
-    }
+    const hi = this.typeHalf();
+    let j = this.synced ? 0 : this.sync(words, nw, hi);
     while (j < nw) {
       const count = decodeEvt21Block(words, j, nw, hi, this.base, offset, this.side, this.unknown, errors);
       this.base = blockBase;
       j = blockNext;
       emitStaged(this.builder, SX, SY, ST, SP, count);
+    }
+  }
+
+  /** Index (0 or 1) of the u32 half holding type/ts/x/y inside each 64-bit word. */
+  private typeHalf(): number {
+    return this.endianness === 'legacy' ? 0 : 1;
+  }
+
+  /** Before the first TIME_HIGH: skip words (no time base yet); returns the u32 index after that TIME_HIGH, or nw. */
+  private sync(words: Int32Array, nw: number, hi: number): number {
+    let j = 0;
+    while (j < nw && words[j + hi]! >>> 28 !== 0x8) j += 2;
+    this.wordsBeforeTimeBase += j >>> 1;
+    if (j === nw) return nw;
+    this.synced = true;
+    this.base = (words[j + hi]! & 0x0fffffff) * 64;
+    return j + 2;
+  }
+
+  /**
+   * The same loop in WASM (src/wasm/evt21.as.ts): words are copied into the kernel's memory a slice at
+   * a time. The kernel stops at a word it does not decode (triggers, OTHERS, unknown) or when its
+   * staging area is full; the reference loop decodes that one word (read from the kernel's memory),
+   * and the kernel resumes after it.
+   */
+  private decodeWithKernel(k: StagingKernel, bytes: Uint8Array, offset: number, errors: DecodeError[]): void {
+    const n32 = bytes.length >>> 2; // u32 halves
+    const words = k.input32;
+    const hi = this.typeHalf();
+    const s = k.state;
+    for (let s0 = 0; s0 < n32; s0 += k.inCapacity) {
+      const sn = Math.min(k.inCapacity, n32 - s0); // even: inCapacity and n32 are
+      k.input.set(bytes.subarray(s0 * 4, (s0 + sn) * 4));
+      const at = offset + 4 * s0; // absolute offset of words[0]
+      let j = this.synced ? 0 : this.sync(words, sn, hi);
+      s[1] = hi === 0 ? 1 : 0;
+      while (j < sn) {
+        s[0] = this.base;
+        emitKernelStaged(this.builder, k, k.decodeBlock(j >>> 1, sn >>> 1));
+        this.base = s[0]!;
+        j = 2 * k.stoppedAt();
+        if (j < sn) {
+          const c = decodeEvt21Block(words, j, j + 2, hi, this.base, at, this.side, this.unknown, errors);
+          this.base = blockBase;
+          emitStaged(this.builder, SX, SY, ST, SP, c);
+          j += 2;
+        }
+      }
     }
   }
 }

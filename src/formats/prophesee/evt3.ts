@@ -17,6 +17,8 @@
  * Time: only TIME_HIGH advances the time base. TIME_LOW may step back under one TIME_HIGH (several
  * event sources) and is never taken as an overflow. The 24-bit counter loop is detected on TIME_HIGH
  * (timebase.ts). Words before the first TIME_HIGH are skipped.
+ * Option `kernel` ('auto' | 'wasm' | 'js'): 'auto' runs the same word loop compiled to WebAssembly
+ * (src/wasm/evt3.as.ts) when it is built, handing it the rare words it leaves to the loop below.
  *
  * Encoding (createEncoder): a new-style header (`% evt 3.0`, `% format EVT3;height=H;width=W`,
  * `% geometry WxH`, `% end`), then TIME_HIGH / TIME_LOW only when the time changes, ADDR_Y when y
@@ -31,6 +33,7 @@ import type { EventPacket, Geometry } from '../../events/packet.js';
 import { sideCount, type SideBatch, type SideCollector } from '../../events/side.js';
 import { IS_LITTLE_ENDIAN } from '../bytes.js';
 import type { DecodeError, DecoderOptions, EncoderOptions, FormatDescriptor, StreamDecoder, StreamEncoder } from '../types.js';
+import { chooseKernel, emitKernelStaged, type StagingKernel } from '../wasm-kernels.js';
 import { sniffRawVersion } from './raw-header.js';
 import {
   emitStaged,
@@ -56,34 +59,97 @@ class Evt3Decoder extends EvtStreamDecoder {
   private xBase = 0;
   private polarity = 0;
   private cd = 1;
+  /** The WASM word loop, or null for the TypeScript loop below (option `kernel`: 'auto' | 'wasm' | 'js'). */
+  private readonly kernel: StagingKernel | null;
 
   constructor(options: DecoderOptions) {
     super('evt3', '3.0', 2, options);
+    this.kernel = chooseKernel('evt3', options.kernel);
+    this.acceptsUnalignedWords = this.kernel !== null; // the kernel path copies the words anyway
   }
 
   protected decodeWords(bytes: Uint8Array, offset: number, errors: DecodeError[]): void {
+    if (this.kernel) {
+      this.decodeWithKernel(this.kernel, bytes, offset, errors);
+      return;
+    }
     const words = new Uint16Array(bytes.buffer, bytes.byteOffset, bytes.length >>> 1);
     const nw = words.length;
-    let i = 0;
-    if (!this.synced) {
-      while (i < nw && words[i]! >>> 12 !== 0x8) i++;
-      this.wordsBeforeTimeBase += i;
-      if (i === nw) return;
-      this.synced = true;
-      this.base = (words[i]! & 0xfff) << 12;
-      this.time = this.base;
-      i++;
-    }
+    let i = this.synced ? 0 : this.sync(words, nw);
     while (i < nw) {
       const count = decodeEvt3Block(words, i, nw, this.base, this.time, this.y, this.xBase, this.polarity, this.cd, offset, this.side, this.unknown, errors);
-      this.base = outBase;
-      this.time = outTime;
-      this.y = outY;
-      this.xBase = outXBase;
-      this.polarity = outPolarity;
-      this.cd = outCd;
+      this.saveBlockState();
       i = outNext;
       emitStaged(this.builder, SX, SY, ST, SP, count);
+    }
+  }
+
+  /** Before the first TIME_HIGH: skip words (no time base yet); returns the index after that TIME_HIGH, or nw. */
+  private sync(words: Uint16Array, nw: number): number {
+    let i = 0;
+    while (i < nw && words[i]! >>> 12 !== 0x8) i++;
+    this.wordsBeforeTimeBase += i;
+    if (i === nw) return nw;
+    this.synced = true;
+    this.base = (words[i]! & 0xfff) << 12;
+    this.time = this.base;
+    return i + 1;
+  }
+
+  /** The decoder state after a decodeEvt3Block call. */
+  private saveBlockState(): void {
+    this.base = outBase;
+    this.time = outTime;
+    this.y = outY;
+    this.xBase = outXBase;
+    this.polarity = outPolarity;
+    this.cd = outCd;
+  }
+
+  /**
+   * The same loop in WASM (src/wasm/evt3.as.ts): words are copied into the kernel's memory a slice at
+   * a time. The kernel stops at a word it does not decode (EM_Y, triggers, IMU, OTHERS, unknown) or when
+   * its staging area is full; the reference loop decodes that one word (read from the kernel's memory),
+   * and the kernel resumes after it. The state travels in and out through the kernel's state slots.
+   */
+  private decodeWithKernel(k: StagingKernel, bytes: Uint8Array, offset: number, errors: DecodeError[]): void {
+    const nw = bytes.length >>> 1;
+    const perSlice = k.inCapacity * 2;
+    const words = k.input16;
+    const s = k.state;
+    for (let s0 = 0; s0 < nw; s0 += perSlice) {
+      const sn = Math.min(perSlice, nw - s0);
+      k.input.set(bytes.subarray(s0 * 2, (s0 + sn) * 2));
+      const at = offset + 2 * s0; // absolute offset of words[0]
+      let i = this.synced ? 0 : this.sync(words, sn);
+      if (i === sn) continue;
+      s[0] = this.base;
+      s[1] = this.time;
+      s[2] = this.y;
+      s[3] = this.xBase;
+      s[4] = this.polarity;
+      s[5] = this.cd;
+      while (i < sn) {
+        emitKernelStaged(this.builder, k, k.decodeBlock(i, sn));
+        i = k.stoppedAt();
+        if (i < sn) {
+          const c = decodeEvt3Block(words, i, i + 1, s[0]!, s[1]!, s[2]!, s[3]!, s[4]!, s[5]!, at, this.side, this.unknown, errors);
+          emitStaged(this.builder, SX, SY, ST, SP, c);
+          s[0] = outBase;
+          s[1] = outTime;
+          s[2] = outY;
+          s[3] = outXBase;
+          s[4] = outPolarity;
+          s[5] = outCd;
+          i++;
+        }
+      }
+      this.base = s[0]!;
+      this.time = s[1]!;
+      this.y = s[2]!;
+      this.xBase = s[3]!;
+      this.polarity = s[4]!;
+      this.cd = s[5]!;
     }
   }
 }

@@ -4,7 +4,9 @@
  *   - the monitor subtypes given to words that are counted rather than decoded;
  *   - UnknownWordRuns: one DecodeError per run of consecutive unknown words (not one per word);
  *   - EvtStreamDecoder: the stream scaffolding (header → whole, aligned words → the format's word
- *     loop, truncation and header errors, result assembly). Each format only writes its word loop;
+ *     loop, truncation and header errors, result assembly). Each format only writes its word loop.
+ *     A word split across chunks is completed in a small buffer and decoded on its own, so chunks are
+ *     never joined (no copy of a whole chunk per push);
  *   - staging: word loops write into small fixed arrays, emitStaged copies them into packets.
  *
  * Time base (OpenEB metavision_evt2/evt3_raw_file_decoder.cpp): a TIME_HIGH word gives the high
@@ -17,7 +19,6 @@
 import { UNKNOWN_GEOMETRY, type Geometry } from '../../events/packet.js';
 import { PacketBuilder } from '../../events/builder.js';
 import { SideCollector } from '../../events/side.js';
-import { RecordCarry } from '../bytes.js';
 import { DecodeError, NO_RESULT, type DecodeResult, type DecoderOptions, type FormatName, type StreamDecoder } from '../types.js';
 import { RawHeaderReader, type EvtVersion, type RawHeaderInfo } from './raw-header.js';
 
@@ -139,8 +140,18 @@ export abstract class EvtStreamDecoder implements StreamDecoder {
   protected readonly builder: PacketBuilder;
   protected readonly side = new SideCollector();
   protected readonly unknown: UnknownWordRuns;
+  /**
+   * False (the default): decodeWords gets 4-aligned bytes (typed-array word views need it), copied
+   * through a scratch buffer when the chunk is not. A decoder that copies the words elsewhere anyway
+   * (into a WASM kernel's memory) sets it true and gets whole words at any alignment, uncopied.
+   */
+  protected acceptsUnalignedWords = false;
   private readonly headerReader = new RawHeaderReader();
-  private readonly carry: RecordCarry;
+  /** The first bytes of a word split across chunks (`partialLength` of them; own buffer, so aligned). */
+  private readonly partial: Uint8Array;
+  private partialLength = 0;
+  /** Data bytes (after the header) received so far. */
+  private dataBytes = 0;
   /** Absolute offset of the first data byte (= header length). */
   private dataStart = 0;
   private ended = false;
@@ -153,7 +164,7 @@ export abstract class EvtStreamDecoder implements StreamDecoder {
     options: DecoderOptions,
   ) {
     this.builder = new PacketBuilder(UNKNOWN_GEOMETRY, { format, uri: options.uri }, options.pool);
-    this.carry = new RecordCarry(wordBytes);
+    this.partial = new Uint8Array(wordBytes);
     this.unknown = new UnknownWordRuns(format, wordBytes);
   }
 
@@ -201,12 +212,12 @@ export abstract class EvtStreamDecoder implements StreamDecoder {
       if (this.headerReader.replay.length > 0) this.decodeData(this.headerReader.replay, errors);
     }
     this.unknown.flush(errors);
-    if (this.carry.pending > 0) {
+    if (this.partialLength > 0) {
       errors.push(
         new DecodeError(
           this.format,
-          this.dataStart + this.carry.pendingOffset,
-          `truncated ${this.wordBytes * 8}-bit word: the stream ends ${this.carry.pending} byte(s) into it`,
+          this.dataStart + this.dataBytes - this.partialLength,
+          `truncated ${this.wordBytes * 8}-bit word: the stream ends ${this.partialLength} byte(s) into it`,
         ),
       );
     }
@@ -214,22 +225,43 @@ export abstract class EvtStreamDecoder implements StreamDecoder {
   }
 
   private decodeData(data: Uint8Array, errors: DecodeError[]): void {
-    const whole = this.carry.join(data);
-    if (whole.length === 0) return;
-    const offset = this.dataStart + this.carry.offset;
+    const wb = this.wordBytes;
+    const start = this.dataStart + this.dataBytes; // absolute offset of data[0]
+    this.dataBytes += data.length;
+    let from = 0;
+    if (this.partialLength > 0) {
+      // Complete the word the last chunk ended inside, and decode it alone.
+      const had = this.partialLength;
+      from = Math.min(wb - had, data.length);
+      this.partial.set(data.subarray(0, from), had);
+      this.partialLength += from;
+      if (this.partialLength < wb) return;
+      this.partialLength = 0;
+      this.decodeWhole(this.partial, start - had, errors);
+    }
+    const rest = data.length - from;
+    const whole = rest - (rest % wb);
+    if (whole > 0) this.decodeWhole(data.subarray(from, from + whole), start + from, errors);
+    if (whole < rest) {
+      this.partial.set(data.subarray(from + whole));
+      this.partialLength = rest - whole;
+    }
+    if (from + whole > 0) this.unknown.flushIfClosed(start + from + whole, errors);
+  }
+
+  /** Whole words at absolute `offset`, aligned for typed-array views unless the decoder accepts any alignment. */
+  private decodeWhole(whole: Uint8Array, offset: number, errors: DecodeError[]): void {
     // Int32Array / Uint16Array views need 4- / 2-byte alignment (EVT 2.1's 64-bit words are read as u32 pairs).
-    if (whole.byteOffset % Math.min(this.wordBytes, 4) === 0) {
+    if (this.acceptsUnalignedWords || whole.byteOffset % Math.min(this.wordBytes, 4) === 0) {
       this.decodeWords(whole, offset, errors);
     } else {
-      // Typed-array word views need alignment: copy block by block into a reused, cache-resident
-      // buffer rather than allocating a copy of the whole chunk.
+      // Copy block by block into a reused, cache-resident buffer rather than allocating a copy of the whole chunk.
       for (let at = 0; at < whole.length; at += ALIGN_SCRATCH.length) {
         const piece = whole.subarray(at, at + ALIGN_SCRATCH.length);
         ALIGN_SCRATCH.set(piece);
         this.decodeWords(ALIGN_SCRATCH.subarray(0, piece.length), offset + at, errors);
       }
     }
-    this.unknown.flushIfClosed(offset + whole.length, errors);
   }
 
   /** Interpret the finished header; false (and `failed`) when the data cannot be decoded by this decoder. */

@@ -6,7 +6,9 @@
  *       DV writes 64 KiB *linked* blocks: a block may copy from the previous ones, so all blocks are
  *       decoded into one contiguous output. The frame is walked and checked here (header checksum,
  *       block sizes inside the payload, end mark exactly at the payload end, output bound per
- *       block); the blocks themselves are decoded by our bounds-checked `lz4-block.ts`.
+ *       block); the blocks themselves are decoded by our bounds-checked `lz4-block.ts`, or by the
+ *       same decoder compiled to WebAssembly (src/wasm/lz4.as.ts, through `lz4DecodeBlockFast`), which
+ *       hands every block it cannot decode to `lz4-block.ts`, so output and errors are the same.
  *   ZSTD (ZSTD, ZSTD_HIGH): decoded by `fzstd`.
  *
  * Writing supports NONE and LZ4 (lz4js); ZSTD only through a caller-supplied compressor, since
@@ -15,7 +17,7 @@
 
 import lz4js from 'lz4js';
 import xxh32 from 'lz4js/xxh32.js';
-import { lz4DecodeBlock } from '../../lz4-block.js';
+import { lz4DecodeBlockFast } from '../../wasm-kernels.js';
 import { decompress as zstdDecompress } from 'fzstd';
 import { Compression, COMPRESSION_NAMES } from './schema.js';
 
@@ -87,7 +89,7 @@ export function lz4DecompressFrame(src: Uint8Array): Uint8Array {
       d += size;
     } else {
       try {
-        d = lz4DecodeBlock(src, s, size, dst, d);
+        d = lz4DecodeBlockFast(src, s, size, dst, d);
       } catch (e) {
         fail((e as Error).message);
       }
