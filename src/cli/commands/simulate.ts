@@ -7,15 +7,20 @@ import { SpecError } from '../../snn/spec-error.js';
 import { backendByName, BACKEND_NAMES } from '../../snn/backends/select.js';
 import { GpuUnavailableError } from '../../snn/backends/webgpu/device.js';
 import { GpuUnsupportedError } from '../../snn/backends/webgpu/gpu-plan.js';
+import { TfjsUnavailableError } from '../../snn/backends/tfjs/load.js';
+import { TfjsUnsupportedError } from '../../snn/backends/tfjs/tfjs-plan.js';
 
-const ALL_BACKENDS = [...BACKEND_NAMES, 'webgpu', 'auto'];
+const ALL_BACKENDS = [...BACKEND_NAMES, 'webgpu', 'tfjs', 'auto'];
 
 export const simulateHelp = `spikeflow simulate --net NET.json --input SPIKES.json --out OUT.json [--steps N] [--backend ${ALL_BACKENDS.join('|')}]
   Runs a network on input spikes and writes the output spikes, final weights and thresholds.
   NET.json is the simulator exchange format (one input group -> one LIF group, see README) or a
   full spikeflow network spec (then --steps is required). Exits 1 on an invalid file, naming the field.
   --backend webgpu runs on the GPU (WebGPU through Dawn) and exits 1 when no adapter can run the
-  network; --backend auto tries the GPU and falls back to the CPU, saying why.`;
+  network; --backend auto tries the GPU and falls back to the CPU, saying why.
+  --backend tfjs runs the dense formulation through TensorFlow.js (the optional peer dependency:
+  @tensorflow/tfjs-node-gpu, else tfjs-node, else @tensorflow/tfjs; SPIKEFLOW_TFJS=<package> picks
+  one) and exits 1 when none is installed or the network has what it does not run.`;
 
 export async function simulate(argv: string[], print: (s: string) => void): Promise<number> {
   const args = parseArgs(argv, { values: ['net', 'input', 'out', 'steps', 'backend'], flags: ['progress'] });
@@ -48,6 +53,19 @@ export async function simulate(argv: string[], print: (s: string) => void): Prom
       if (backendName === 'webgpu') throw new Error(`the webgpu backend was asked for but cannot run this network: ${e.message}`);
       console.error(`spikeflow simulate: webgpu unavailable (${e.message}); running on the cpu backend`);
       used = 'cpu';
+    }
+  }
+  if (backendName === 'tfjs') {
+    try {
+      const { runJobOnTfjs } = await import('../../snn/backends/tfjs/run-job.js');
+      const r = await runJobOnTfjs(job, 256, progress);
+      for (const why of r.skipped) console.error(`spikeflow simulate: tfjs: skipped ${why}`);
+      result = r.out;
+      synapses = r.synapses;
+      used = `tfjs (${r.backend})`;
+    } catch (e) {
+      if (!(e instanceof TfjsUnavailableError || e instanceof TfjsUnsupportedError)) throw e;
+      throw new Error(`the tfjs backend was asked for but cannot run this network: ${e.message}`);
     }
   }
   if (!result) {
