@@ -104,33 +104,29 @@ function deliverChunk(m: i32): void {
   }
 }
 
-/** Touches the first and last entries of staged groups [0, m) in the compact arrays (u16 post, f32 weight). */
-@inline function touch16(m: i32, post: usize, weight: usize): void {
+/** Touches the first and last records of staged groups [0, m) in the compact copy (6 bytes: u16 post, f32 weight). */
+@inline function touchCompact(m: i32, c: usize): void {
   let acc: i32 = 0;
   for (let i = 0; i < m; i++) {
     const r = SCRATCH + (<usize>i << 3);
     const s = <usize>load<i32>(r);
     const e = <usize>load<i32>(r, 4);
-    if (s < e) {
-      acc += <i32>load<u16>(post + (s << 1)) + <i32>load<u16>(post + ((e - 1) << 1));
-      acc += <i32>(load<u8>(weight + (s << 2)) + load<u8>(weight + ((e - 1) << 2), 3));
-    }
+    if (s < e) acc += <i32>load<u8>(c + s * 6) + <i32>load<u8>(c + e * 6 - 1);
   }
   sink += acc;
 }
 
-/** deliverChunk over the compact copies: each f32 weight widens to the very f64 of the table, so the sums are the same. */
-function deliverChunk16(m: i32): void {
-  const post = dPost;
-  const weight = dWeight;
+/** deliverChunk over the compact copy: each f32 weight widens to the very f64 of the table, so the sums are the same. */
+function deliverChunkCompact(m: i32): void {
+  const c = dPost;
   const target = dTarget;
-  touch16(m, post, weight);
+  touchCompact(m, c);
   for (let i = 0; i < m; i++) {
     const r = SCRATCH + (<usize>i << 3);
-    const end = <usize>load<i32>(r, 4);
-    for (let s = <usize>load<i32>(r); s < end; s++) {
-      const a = target + (<usize>load<u16>(post + (s << 1)) << 3);
-      store<f64>(a, load<f64>(a) + <f64>load<f32>(weight + (s << 2)));
+    const end = c + <usize>load<i32>(r, 4) * 6;
+    for (let a = c + <usize>load<i32>(r) * 6; a < end; a += 6) {
+      const ta = target + (<usize>load<u16>(a) << 3);
+      store<f64>(ta, load<f64>(ta) + <f64>load<f32>(a, 2));
     }
   }
 }
@@ -138,7 +134,7 @@ function deliverChunk16(m: i32): void {
 /**
  * deliverTable: target[post[s]] += weight[s] for every synapse arriving at step t, in the reference
  * order (delay slots from D−1 down to 0, spikes of that step in list order, synapses in table order).
- * compact: post and weight are the table's u16 / f32 copies (post16, weight32).
+ * compact: post is the table's compact copy (6-byte records: u16 post, f32 weight) and weight unused.
  */
 export function deliver(
   groupStart: usize,
@@ -166,14 +162,16 @@ export function deliver(
       const gp = groupStart + (<usize>(load<i32>(at + (<usize>k << 2)) * D) << 2);
       const b = <usize>load<i32>(gp);
       const e = <usize>load<i32>(gp + (<usize>D << 2));
-      const ps: usize = compact ? 1 : 2;
-      const ws: usize = compact ? 2 : 3;
-      for (let a = post + (b << ps); a < post + (e << ps); a += 64) acc += <i32>load<u8>(a);
-      for (let a = weight + (b << ws); a < weight + (e << ws); a += 64) acc += <i32>load<u8>(a);
+      if (compact) {
+        for (let a = post + b * 6; a < post + e * 6; a += 64) acc += <i32>load<u8>(a);
+      } else {
+        for (let a = post + (b << 2); a < post + (e << 2); a += 64) acc += <i32>load<u8>(a);
+        for (let a = weight + (b << 3); a < weight + (e << 3); a += 64) acc += <i32>load<u8>(a);
+      }
     }
     sink += acc;
   }
-  if (compact) stage(groupStart, D, lists, counts, slots, size, t, deliverChunk16);
+  if (compact) stage(groupStart, D, lists, counts, slots, size, t, deliverChunkCompact);
   else stage(groupStart, D, lists, counts, slots, size, t, deliverChunk);
 }
 

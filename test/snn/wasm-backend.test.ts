@@ -159,7 +159,7 @@ for (const seed of [1, 2, 3]) {
     // The comparison means something only if every population fires.
     for (const name of OUTPUTS) assert.ok(counts[name]! > 20, `'${name}' fired ${counts[name]} times`);
     // Drawn weights are float32, so the frozen random and dense projections delivered from their
-    // compact copies (5 of 6 projections; 'b' has float64 weights and takes the full arrays).
+    // compact copy (5 of 6 projections; 'b' has float64 weights and takes the full arrays).
     assert.ok(wasmKernelCalls.deliverCompact - before >= 300 * 5, `compact deliveries: ${wasmKernelCalls.deliverCompact - before}`);
   });
   test(`seed ${seed}: with STDP (additive, multiplicative, symmetric), wasm = reference bit for bit`, () => {
@@ -212,32 +212,39 @@ test('two networks on one wasm backend keep separate memories', () => {
   }
 });
 
-test('compact copies: only for frozen, float32-exact weights onto ≤ 65,536 neurons', () => {
-  const plain = buildNetwork(randomSpec(1, false), { backend: wasm });
-  for (const name of ['a', 'c', 'd', 'e', 'f']) {
-    const t = plain.projection(name).table!;
-    assert.ok(t.weight32 && t.post16, `'${name}' keeps compact copies`);
-    assert.deepEqual(Array.from(t.weight32), Array.from(t.weight));
-    assert.deepEqual(Array.from(t.post16), Array.from(t.post));
+/** The compact copy's records (u16 post, f32 weight) equal post and weight. */
+function assertCompact(t: SynapseTable): void {
+  const c = t.compact!;
+  assert.ok(c, `'${t.name}' keeps a compact copy`);
+  assert.equal(c.length, 6 * t.count);
+  const view = new DataView(c.buffer, c.byteOffset, c.byteLength);
+  for (let s = 0; s < t.count; s++) {
+    assert.equal(view.getUint16(6 * s, true), t.post[s]);
+    assert.equal(view.getFloat32(6 * s + 2, true), t.weight[s]);
   }
+}
+
+test('compact copy: only for frozen, float32-exact weights onto ≤ 65,536 neurons', () => {
+  const plain = buildNetwork(randomSpec(1, false), { backend: wasm });
+  for (const name of ['a', 'c', 'd', 'e', 'f']) assertCompact(plain.projection(name).table!);
   // Sparse weights given as float64: no copy.
-  assert.equal(plain.projection('b').table!.weight32, undefined);
-  // Learning rules and synaptic scaling change weights: no copies on their projections.
+  assert.equal(plain.projection('b').table!.compact, undefined);
+  // Learning rules and synaptic scaling change weights: no copy on their projections.
   const stdp = buildNetwork(randomSpec(1, true), { backend: wasm });
-  for (const name of ['a', 'b', 'c', 'd', 'f']) assert.equal(stdp.projection(name).table!.weight32, undefined, `'${name}' is plastic`);
-  assert.ok(stdp.projection('e').table!.weight32, "'e' has no rule");
+  for (const name of ['a', 'b', 'c', 'd', 'f']) assert.equal(stdp.projection(name).table!.compact, undefined, `'${name}' is plastic`);
+  assert.ok(stdp.projection('e').table!.compact, "'e' has no rule");
   const spec = randomSpec(1, false) as { homeostasis: unknown[] };
   spec.homeostasis = [
     { controller: 'threshold', population: 'lif', target_hz: 5, timescales: [{ tau_ms: 100, gain: 0.01 }], enabled: true },
     { controller: 'scaling', population: 'alif', target_hz: 5, timescales: [{ tau_ms: 100, gain: 0.01 }], enabled: true },
   ];
   const scaled = buildNetwork(spec, { backend: wasm });
-  assert.equal(scaled.projection('c').table!.weight32, undefined, "'c' feeds a scaled population");
-  assert.equal(scaled.projection('d').table!.weight32, undefined, "'d' feeds a scaled population");
-  assert.ok(scaled.projection('a').table!.weight32, "'a' feeds a population with threshold homeostasis only");
+  assert.equal(scaled.projection('c').table!.compact, undefined, "'c' feeds a scaled population");
+  assert.equal(scaled.projection('d').table!.compact, undefined, "'d' feeds a scaled population");
+  assert.ok(scaled.projection('a').table!.compact, "'a' feeds a population with threshold homeostasis only");
 });
 
-test('SynapseTable: postKey and the compact copies follow regroup()', () => {
+test('SynapseTable: postKey and the compact copy follow regroup()', () => {
   const r = new Rng(12, 1);
   const n = 500;
   const P = 37;
@@ -253,15 +260,14 @@ test('SynapseTable: postKey and the compact copies follow regroup()', () => {
       const s = table.postSyn[q]!;
       assert.equal(table.postKey[q], table.delay[s]! * P - table.pre[s]!);
     }
-    assert.deepEqual(Array.from(table.weight32!), Array.from(table.weight));
-    assert.deepEqual(Array.from(table.post16!), Array.from(table.post));
+    assertCompact(table);
   };
   check();
   for (let s = 0; s < n; s++) if (r.uniform() < 0.3) table.delay[s] = Math.floor(r.uniform() * 10);
   table.regroup();
   check();
-  // Not frozen, or a weight that is not a float32, or too many targets: no copies (postKey always).
-  assert.equal(new SynapseTable(new StateArena(), 'q', P, 50, list, 9, false).weight32, undefined);
-  assert.equal(new SynapseTable(new StateArena(), 'r', P, 50, { ...list, weight: list.weight.map((w, s) => (s === 7 ? w + 1e-12 : w)) }, 9, true).weight32, undefined);
-  assert.equal(new SynapseTable(new StateArena(), 's', P, 70_000, list, 9, true).post16, undefined);
+  // Not frozen, or a weight that is not a float32, or too many targets: no copy (postKey always).
+  assert.equal(new SynapseTable(new StateArena(), 'q', P, 50, list, 9, false).compact, undefined);
+  assert.equal(new SynapseTable(new StateArena(), 'r', P, 50, { ...list, weight: list.weight.map((w, s) => (s === 7 ? w + 1e-12 : w)) }, 9, true).compact, undefined);
+  assert.equal(new SynapseTable(new StateArena(), 's', P, 70_000, list, 9, true).compact, undefined);
 });

@@ -3,8 +3,8 @@
  * (compiled from src/wasm/snn.as.ts by `npm run build`), and the hot kernels (delivery, STDP on_pre
  * and on_post, LIF integrate and threshold) run there on byte offsets of the arena arrays. Results
  * are bit-identical to the TypeScript reference (test/snn/wasm-backend.test.ts). Delivery reads a
- * table's compact copies (u16 targets, f32 weights; SynapseTable.weight32/post16) when it keeps
- * them, and on_post the postsynaptic-order keys (SynapseTable.postKey) instead of pre and delay.
+ * table's compact copy (6-byte records of u16 target and f32 weight; SynapseTable.compact) when it
+ * keeps one, and on_post the postsynaptic-order keys (SynapseTable.postKey) instead of pre and delay.
  *
  * Memory: each network gets its own instance with an imported memory of exactly the pages it needs
  * (module statics below ARENA_BASE, the arena above), created once and never grown, so the typed
@@ -67,7 +67,7 @@ interface SnnExports {
 /**
  * How many kernel calls ran in WASM and how many fell back to the reference, and how on_post visited
  * the weights (by the postsynaptic index or by a scan of the table), and how many deliveries read the
- * compact copies (SynapseTable.weight32/post16): tests check every path ran.
+ * compact copy (SynapseTable.compact): tests check every path ran.
  */
 export const wasmKernelCalls = { wasm: 0, reference: 0, onPostIndexed: 0, onPostScan: 0, deliverCompact: 0 };
 
@@ -139,11 +139,11 @@ const MODE = { additive: 0, multiplicative: 1 } as const;
 function deliver(table: SynapseTable, pre: SpikeHistory, t: number, target: Float64Array): void {
   const b = target.buffer;
   const ex = instances.get(b as ArrayBuffer);
-  const { groupStart, weight32, post16 } = table;
-  // The compact copies (u16 targets, f32 weights: half the bytes) when the table keeps them.
-  const compact = weight32 !== undefined && post16 !== undefined && weight32.buffer === b && post16.buffer === b;
-  const post = compact ? post16 : table.post;
-  const weight = compact ? weight32 : table.weight;
+  const { groupStart } = table;
+  // The compact copy (6-byte records of u16 target and f32 weight: half the bytes) when the table keeps one.
+  const compact = table.compact !== undefined && table.compact.buffer === b;
+  const post = compact ? table.compact! : table.post;
+  const weight = compact ? table.compact! : table.weight;
   if (!ex || groupStart.buffer !== b || post.buffer !== b || weight.buffer !== b || pre.lists.buffer !== b || pre.counts.buffer !== b) {
     wasmKernelCalls.reference++;
     return deliverTable(table, pre, t, target);

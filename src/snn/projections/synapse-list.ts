@@ -17,7 +17,7 @@ export function drawInit(init: Init, rng: Rng, integer: boolean): number {
 
 /**
  * A drawn weight, rounded to the nearest float32 when that stays in [min, max] (it nearly always
- * does): float32-exact weights let a table keep a compact copy (SynapseTable.weight32) that fast
+ * does): float32-exact weights let a table keep a compact copy (SynapseTable.compact) that fast
  * backends deliver from bit-identically. Constants and given arrays are kept as they are.
  */
 export function drawWeight(init: Init, rng: Rng): number {

@@ -10,10 +10,11 @@
  * synapse, so a rule can find a synapse's presynaptic trace slot without reading the table at a
  * random place (see postKey).
  *
- * Compact copies (fast backends): when the weights can never change (`frozenWeights`: no rule or
+ * Compact copy (fast backends): when the weights can never change (`frozenWeights`: no rule or
  * controller acts on the projection), each is exactly a float32 and the target has at most 65,536
- * neurons, `weight32` and `post16` hold the same weights and targets in half the bytes. A float32
- * widens to the same float64, so delivery from them adds exactly the same numbers.
+ * neurons, `compact` holds each synapse's target and weight in one 6-byte record (half the bytes,
+ * and a group's records are contiguous). A float32 widens to the same float64, so delivery from it
+ * adds exactly the same numbers.
  */
 import type { StateArena, StateArray } from '../arena.js';
 
@@ -45,10 +46,11 @@ export class SynapseTable {
    * (t mod D)·preSize − key, plus D·preSize when that is negative.
    */
   readonly postKey: Int32Array;
-  /** Float32 copy of `weight` (exact), when the weights are frozen and all float32; else undefined. */
-  readonly weight32: Float32Array | undefined;
-  /** Uint16 copy of `post`, present with `weight32` (the target has ≤ 65,536 neurons). */
-  readonly post16: Uint16Array | undefined;
+  /**
+   * When the weights are frozen and all float32 and the target has ≤ 65,536 neurons: per synapse in
+   * table order, 6 bytes at 6·s: post as u16, then weight as f32 (little-endian, exact); else undefined.
+   */
+  readonly compact: Uint8Array | undefined;
   /** Per-synapse arrays owned by rules; `regroup` permutes them with the table's own. */
   private readonly extra: StateArray[] = [];
 
@@ -60,7 +62,7 @@ export class SynapseTable {
     list: SynapseList,
     /** Reserve room for delays up to this (delay learning), even if none is that long yet. */
     maxDelay = 0,
-    /** No rule or controller ever changes these weights: compact copies may be kept (see weight32). */
+    /** No rule or controller ever changes these weights: a compact copy may be kept (see compact). */
     frozenWeights = false,
   ) {
     const n = list.pre.length;
@@ -82,11 +84,7 @@ export class SynapseTable {
     this.postKey = arena.i32(`${name}.postKey`, n);
     let compact = frozenWeights && postSize <= 65536;
     for (let s = 0; compact && s < n; s++) compact = Math.fround(list.weight[s]!) === list.weight[s]!;
-    if (compact) {
-      this.weight32 = arena.f32(`${name}.weight32`, n);
-      const p16 = arena.u8(`${name}.post16`, 2 * n);
-      this.post16 = new Uint16Array(p16.buffer, p16.byteOffset, n);
-    }
+    if (compact) this.compact = arena.u8(`${name}.compact`, 6 * n);
     // Place in user order first, then group.
     for (let s = 0; s < n; s++) {
       this.pre[s] = list.pre[s]!;
@@ -133,8 +131,14 @@ export class SynapseTable {
       const s = this.postSyn[q]!;
       this.postKey[q] = this.delay[s]! * P - this.pre[s]!;
     }
-    if (this.weight32) this.weight32.set(this.weight);
-    if (this.post16) this.post16.set(this.post);
+    const c = this.compact;
+    if (c) {
+      const view = new DataView(c.buffer, c.byteOffset, c.byteLength);
+      for (let s = 0; s < n; s++) {
+        view.setUint16(6 * s, this.post[s]!, true);
+        view.setFloat32(6 * s + 2, this.weight[s]!, true);
+      }
+    }
   }
 
   /** Weights in the user's synapse order. */
