@@ -16,3 +16,5 @@ export type { StepSignals, PopulationRuntime, ProjectionRuntime, RuleRuntime, Co
 export { GpuNetwork, type InstanceInput, type ChunkSpikes } from './backends/webgpu/gpu-network.js';
 export { GpuUnavailableError, gpuContext, type GpuContext } from './backends/webgpu/device.js';
 export { GpuUnsupportedError, planGpu, type GpuBatchOptions } from './backends/webgpu/gpu-plan.js';
+export { TfjsNetwork } from './backends/tfjs/tfjs-network.js';
+export { loadTfjs, TfjsUnavailableError } from './backends/tfjs/load.js';

@@ -20,11 +20,8 @@ import type { StdpSpec } from '../../spec.js';
 import { loadTfjs, type LoadTfjsOptions, type TfjsContext } from './load.js';
 import { planTfjs, type TfjsBatchOptions, type TfjsPlan, type TfjsPopPlan, type TfjsProjPlan } from './tfjs-plan.js';
 
-/** Input spikes of one step of one instance, by input population name. */
-export type InstanceInput = Readonly<Record<string, ArrayLike<number>>>;
-
-/** Output spikes of a chunk: [step within chunk][instance] → sorted neuron indices, per population. */
-export type ChunkSpikes = Map<string, Int32Array[][]>;
+import type { ChunkSpikes, InstanceInput } from '../batch-types.js';
+export type { ChunkSpikes, InstanceInput };
 
 export interface TfjsNetworkOptions extends TfjsBatchOptions, LoadTfjsOptions {
   /** An already loaded context (default: loadTfjs with these options). */

@@ -11,11 +11,8 @@ import { gpuContext, type GpuContext } from './device.js';
 import { GpuUnsupportedError, planGpu, type GpuBatchOptions, type GpuPlan, type PopPlan } from './gpu-plan.js';
 import { generateWgsl, WORKGROUP } from './wgsl.js';
 
-/** Input spikes of one step of one instance, by input population name. */
-export type InstanceInput = Readonly<Record<string, ArrayLike<number>>>;
-
-/** Output spikes of a chunk: [step within chunk][instance] → sorted neuron indices, per population. */
-export type ChunkSpikes = Map<string, Int32Array[][]>;
+import type { ChunkSpikes, InstanceInput } from '../batch-types.js';
+export type { ChunkSpikes, InstanceInput };
 
 const BYTES = 4;
 
