@@ -11,6 +11,10 @@
  * apart), and the ratio ours/Brian2. Both simulators get the very same input spikes (drawn here,
  * seeded; Brian2 through a SpikeGeneratorGroup) and the very same synapses.
  *
+ * The engine draws the random weights as float32 values (uniform in [0, w_max], rounded), which
+ * Brian2 receives as the same float64 numbers; in case (a) no rule changes them, so the table keeps
+ * its compact copy (u16 target, f32 weight per synapse) that the wasm backend delivers from, exactly.
+ *
  * Checks on the way: in case (a) Brian2's output spikes must equal ours exactly (same float64
  * arithmetic, compared by count and checksum); every backend must give the same spikes as the
  * reference in both cases; Brian2's event count must equal ours. Case (b) in Brian2 uses its usual
@@ -315,6 +319,8 @@ export async function main(args: string[]): Promise<Record<string, unknown>> {
   }
   return {
     network: { inputs: INPUTS, neurons: NEURONS, rateHz: RATE_HZ, p: P_CONNECT, delaysMs: [0, MAX_DELAY], dtMs: DT_MS, synapses: reference?.synapseCount },
+    // Whether each case's table kept the compact copy (frozen float32 weights) the wasm delivery reads.
+    compactTable: Object.fromEntries(Object.entries(ours).map(([c, r]) => [c, Object.values(r)[0]?.net.projection('syn').table?.compact !== undefined])),
     brian2: brian ? { version: brian.brian2, target: brian.target, threads: 1, input: brian.input, stdp: 'event-driven traces' } : 'not run',
     cases,
   };
