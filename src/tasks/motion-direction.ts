@@ -387,11 +387,16 @@ export function nonZeroWeights(model: MotionModel): number {
 }
 
 /**
- * Magnitude pruning after training: keeps the `keep` largest |w| of the kernel and masks the rest
- * (zero for good, also under further learning).
+ * Magnitude pruning after training: keeps the `keep` largest |w| of the kernel — over the whole
+ * kernel, or (`perClass`) ⌊keep / classes⌋ in each class's own kernel, so no class loses its
+ * filter outright — and masks the rest (zero for good, also under further learning).
  */
-export function pruneMotionKernel(model: MotionModel, keep: number): void {
-  pruneWeights(model.kernel, model.readout.mask, keep);
+export function pruneMotionKernel(model: MotionModel, keep: number, perClass = false): void {
+  if (!perClass) return pruneWeights(model.kernel, model.readout.mask, keep);
+  const nc = model.classes.count;
+  const block = model.kernel.length / nc;
+  const each = Math.floor(keep / nc);
+  for (let c = 0; c < nc; c++) pruneWeights(model.kernel.subarray(c * block, (c + 1) * block), model.readout.mask.subarray(c * block, (c + 1) * block), each);
 }
 
 /**

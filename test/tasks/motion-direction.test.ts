@@ -59,6 +59,11 @@ test('learns 4 directions far above chance on held-out seeds; learning off chang
   pruneMotionKernel(m, 50);
   assert.equal(nonZeroWeights(m), 50);
   restore();
+  pruneMotionKernel(m, 50, true);
+  assert.equal(nonZeroWeights(m), 48, '⌊50 / 4⌋ per class');
+  const block = m.kernel.length / 4;
+  for (let c = 0; c < 4; c++) assert.equal(m.kernel.subarray(c * block, (c + 1) * block).filter((v) => v !== 0).length, 12);
+  restore();
   assert.deepEqual(m.kernel, w);
 });
 
