@@ -245,7 +245,8 @@ defineSource(
       ...geometryParams,
     },
   },
-  (p) => {
+  (p, ctx) => {
+    if (p.url === undefined) ctx.announce(`spikeflow: ${ctx.id} subscribes on the embedded MQTT broker at mqtt://127.0.0.1:${(p.brokerPort as number | undefined) ?? 1883}`);
     const s = fromMqtt({
       url: p.url as string | undefined,
       ...(p.brokerPort ? { embedded: { port: p.brokerPort as number } } : {}),

@@ -5,6 +5,8 @@
  */
 import type { NetworkSpec } from '../snn/spec.js';
 import { registerNetworkPreset } from './registry.js';
+// Presets that live with their tasks register themselves on import.
+import '../tasks/motion-direction-preset.js';
 
 function numberParam(p: Readonly<Record<string, unknown>>, key: string, dflt: number | undefined, check: (n: number) => boolean, what: string): number {
   const v = p[key] ?? dflt;

@@ -186,7 +186,7 @@ test('spikeflow validate: exit 0 with a summary, 1 with file:line errors; list s
   const listed: string[] = [];
   assert.equal(await main(['list'], (s) => listed.push(s)), 0);
   const text = listed.join('\n');
-  for (const want of ['sources:', '  file ', '  serial ', '  mqtt ', 'operators:', '  binSteps ', '  snn ', '  decide ', 'sinks:', '  websocket ', 'neuron models: input, lif, alif, logistic', 'learning rules: stdp', 'backends: cpu, wasm', '  spike-classifier ']) {
+  for (const want of ['sources:', '  file ', '  serial ', '  mqtt ', 'operators:', '  binSteps ', '  snn ', '  decide ', 'sinks:', '  websocket ', 'neuron models: input, lif, alif, logistic', 'learning rules: stdp', 'backends: cpu, wasm', '  spike-classifier ', '  motion-direction ']) {
     assert.ok(text.includes(want), `list shows ${want}`);
   }
   assert.match(text, /dtUs\*\s+number > 0\s+step length/);

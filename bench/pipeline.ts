@@ -1,0 +1,123 @@
+/**
+ * `npm run bench -- pipeline [--quick] [--seconds S]`
+ *
+ * 1. Real-time factor of the replay-to-websocket pipeline (file → refractory → denoise → WebSocket
+ *    server publishing events and frames) on each shared event-camera recording, replayed as fast as
+ *    possible (passes repeated until ≥ S seconds of event time): event time processed per second of
+ *    wall time between the first and the last packet. One WebSocket client, in a child process,
+ *    subscribes to the frames (the events stream is published and encoded only for subscribers).
+ *    Also without the two filters (file → WebSocket), which shows the runtime's own cost.
+ *    Goal ≥ 10×. Reported by wall time and by the process's CPU time (the figure one free core gives
+ *    on a shared, loaded machine).
+ * 2. Event-to-decision latency at real-time pace: evt3_pedestrians_small.raw (0.1 Mev/s) and
+ *    evt2_sparklers.raw (5.4 Mev/s) at speed 1 → downsample ÷20
+ *    → binSteps 1 ms → spike-classifier SNN (STDP on) → decide every 10 steps → WebSocket. Latency
+ *    is from the moment the packet that completed a decision left the file source (paced) to the
+ *    decision handed to the WebSocket server; percentiles over every decision. Goal p99 < 5 ms.
+ */
+import { spawn } from 'node:child_process';
+import { RECORDINGS } from '../test/helpers/recordings.js';
+import { sharedPath } from '../test/helpers/shared-data.js';
+import { pipeline, startPipeline } from '../src/runtime/index.js';
+
+const CAMERA = ['evt2_sparklers.raw', 'evt2_expelliarmus_sample.raw', 'evt3_expelliarmus_sample.raw', 'derived_evt21_little_from_sparklers.raw', 'aedat4_tonic_sample.aedat4', 'aedat4_aestream_davis.aedat4', 'dat_ncars_obj_004397_td.dat'];
+
+/** A frames subscriber in its own process, so its decoding does not load the pipeline's thread. */
+function frameClient(url: string): { stop: () => void } {
+  const code = `const W=require('ws');const c=new W(process.argv[1]);let n=0;c.on('message',()=>n++);process.on('SIGTERM',()=>{c.close();process.exit(0)});`;
+  const child = spawn(process.execPath, ['-e', code, url], { stdio: 'ignore' });
+  return { stop: () => child.kill('SIGTERM') };
+}
+
+async function replayFactor(file: string, seconds: number, filters: boolean): Promise<Record<string, number>> {
+  const probe = await startPipeline(pipeline('probe').source('cam', 'file', { path: sharedPath(file) }).sink('out', 'log', 'cam', { every: 1e9 }).build(), { print: () => undefined, announce: () => undefined });
+  const p = await probe.done;
+  const spanS = p.metrics.eventSpanUs / 1e6;
+  const passes = Math.max(1, Math.ceil(seconds / Math.max(spanS, 1e-3)));
+  let client: { stop: () => void } | undefined;
+  const b = pipeline('replay-to-websocket').source('cam', 'file', { path: sharedPath(file), pace: 'fast', passes });
+  if (filters) b.op('hot', 'refractory', 'cam', { refractoryUs: 1000 }).op('clean', 'denoise', 'hot', { windowUs: 10000 });
+  const spec = b.sink('ws', 'websocket', filters ? 'clean' : 'cam', { port: 0 }).build();
+  const cpu0 = process.cpuUsage();
+  const t0 = performance.now();
+  const run = await startPipeline(spec, {
+    print: () => undefined,
+    announce: (l) => {
+      const m = /^spikeflow: frames at (\S+)$/.exec(l);
+      if (m) client = frameClient(m[1]!);
+    },
+  });
+  const r = await run.done;
+  const cpu = process.cpuUsage(cpu0);
+  const wallS = (performance.now() - t0) / 1000;
+  client?.stop();
+  const cpuS = (cpu.user + cpu.system) / 1e6;
+  const eventS = r.metrics.eventSpanUs / 1e6;
+  return {
+    passes,
+    events: r.metrics.events,
+    eventS: +eventS.toFixed(3),
+    // Whole run, start-up and closing included.
+    realTimeFactor: +(eventS / wallS).toFixed(2),
+    // By CPU time of this process: what one free core would give (the shared machine is loaded).
+    cpuRealTimeFactor: +(eventS / cpuS).toFixed(2),
+    cpuMevPerS: +(r.metrics.events / cpuS / 1e6).toFixed(2),
+  };
+}
+
+async function decisionLatency(file: string, seconds: number): Promise<Record<string, unknown>> {
+  const rec = RECORDINGS.find((r) => r.file === file)!;
+  const probe = await startPipeline(pipeline('probe').source('cam', 'file', { path: sharedPath(file) }).sink('out', 'log', 'cam', { every: 1e9 }).build(), { print: () => undefined, announce: () => undefined });
+  const spanS = Math.max(1e-3, (await probe.done).metrics.eventSpanUs / 1e6);
+  const w = Math.ceil(rec.geometry!.width / 20);
+  const h = Math.ceil(rec.geometry!.height / 20);
+  const spec = pipeline('latency')
+    .source('cam', 'file', { path: sharedPath(file), pace: 1, passes: Math.ceil(seconds / spanS) })
+    .op('small', 'downsample', 'cam', { factor: 20 })
+    .op('bins', 'binSteps', 'small', { dtUs: 1000, width: w, height: h })
+    .op('net', 'snn', 'bins', { network: { preset: 'spike-classifier', params: { inputs: 2 * w * h, classes: 4, perClass: 4, p: 0.1, weight: 0.05 } } })
+    .op('dec', 'decide', 'net', { population: 'out', classes: 4, mode: 'window', windowSteps: 10 })
+    .sink('ws', 'websocket', 'dec', { port: 0 })
+    .build();
+  const run = await startPipeline(spec, { print: () => undefined, announce: () => undefined });
+  const r = await run.done;
+  const l = r.metrics.latency;
+  return { file, eventRateMevS: +(rec.events / spanS / 1e6).toFixed(3), sensor: `${w}x${h}x2 after downsample`, decisions: r.metrics.decisions, steps: r.metrics.steps, realTimeFactor: +r.metrics.realTimeFactor.toFixed(2), p50Ms: +l.p50Ms.toFixed(3), p90Ms: +l.p90Ms.toFixed(3), p99Ms: +l.p99Ms.toFixed(3), maxMs: +l.maxMs.toFixed(3) };
+}
+
+export async function main(args: string[]): Promise<Record<string, unknown>> {
+  let seconds = 2;
+  let files = CAMERA;
+  for (let i = 0; i < args.length; i++) {
+    if (args[i] === '--quick') {
+      seconds = 0.5;
+      files = CAMERA.slice(0, 2);
+    } else if (args[i] === '--seconds') seconds = Number(args[++i]);
+    else throw new Error(`pipeline bench: unknown argument ${args[i]} (use --quick, --seconds S)`);
+  }
+  const replay: Record<string, Record<string, number>> = {};
+  const unfiltered: Record<string, Record<string, number>> = {};
+  for (const f of files) {
+    for (const filters of [true, false]) {
+      const x = await replayFactor(f, seconds, filters);
+      (filters ? replay : unfiltered)[f] = x;
+      console.log(`replay-to-websocket ${filters ? '' : '(no filters) '}${f}: ${x.realTimeFactor}× real time by wall, ${x.cpuRealTimeFactor}× by CPU time (${x.events} events, ${x.cpuMevPerS} Mev/s CPU)`);
+    }
+  }
+  const latency: Record<string, Record<string, unknown>> = {};
+  for (const f of ['evt3_pedestrians_small.raw', 'evt2_sparklers.raw']) {
+    const l = (latency[f] = await decisionLatency(f, Math.max(1, seconds)));
+    console.log(`event-to-decision at real time, ${f} (${l.eventRateMevS} Mev/s): p50 ${l.p50Ms} ms, p99 ${l.p99Ms} ms, max ${l.maxMs} ms over ${l.decisions} decisions`);
+  }
+  const factors = Object.values(replay).map((x) => x.realTimeFactor);
+  const cpuFactors = Object.values(replay).map((x) => x.cpuRealTimeFactor);
+  const p99s = Object.values(latency).map((l) => l.p99Ms as number);
+  return {
+    replay,
+    unfiltered,
+    minRealTimeFactor: Math.min(...factors),
+    minCpuRealTimeFactor: Math.min(...cpuFactors),
+    latency,
+    goals: { realTimeFactorAtLeast10: Math.min(...factors) >= 10, cpuRealTimeFactorAtLeast10: Math.min(...cpuFactors) >= 10, p99Under5ms: Math.max(...p99s) < 5 },
+  };
+}
