@@ -35,6 +35,10 @@ import type { NetworkSpec } from '../snn/spec.js';
 import { SpecError } from '../snn/spec-error.js';
 import { validateSpec } from '../snn/validate.js';
 import type { Decision, SpikeBatch, WireMessage } from '../wire/messages.js';
+import { resolveEmulatorConfig, type EmulatorConfig } from '../emulator/emulator.js';
+import { EmulatorConfigError } from '../emulator/config-error.js';
+import { SerialDecoder } from '../formats/serial/decoder.js';
+import { SerialFrameEncoder } from '../formats/serial/frame-encoder.js';
 import { pausableFile } from './file-reader.js';
 import { registerNodeCheck } from './pipeline.js';
 import { networkPreset, registerNodeType, type NodeTypeInfo, type StreamKind } from './registry.js';
@@ -309,6 +313,31 @@ export function packetOfMessage(m: WireMessage, geometry?: Geometry): EventPacke
   );
   return pk;
 }
+
+// What only the adapters know how to check, checked at validation time so `validate` reports it
+// with a line: the emulator config, serial framings.
+const emulatorKeys = ['width', 'height', 'seed', 'stepUs', 'scene', 'schedule', 'dvs'];
+registerNodeCheck('source', 'emulator', (p, path) => {
+  try {
+    resolveEmulatorConfig(Object.fromEntries(emulatorKeys.filter((k) => p[k] !== undefined).map((k) => [k, p[k]])) as EmulatorConfig);
+    return [];
+  } catch (e) {
+    if (e instanceof EmulatorConfigError) return [{ path: `${path}.${e.field}`, message: e.message.slice(`emulator config: ${e.field} `.length) }];
+    return [{ path, message: (e as Error).message }];
+  }
+});
+const framingCheck =
+  (make: (f: never) => unknown): ((p: Params, path: string) => Issue[]) =>
+  (p, path) => {
+    try {
+      make(p.framing as never);
+      return [];
+    } catch (e) {
+      return [{ path: `${path}.framing`, message: (e as Error).message }];
+    }
+  };
+registerNodeCheck('source', 'serial', framingCheck((f) => new SerialDecoder(f)));
+registerNodeCheck('sink', 'serial', framingCheck((f) => new SerialFrameEncoder(f)));
 
 // ------------------------------------------------------------------------------------ operators
 

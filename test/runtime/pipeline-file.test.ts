@@ -93,6 +93,27 @@ test('missing and unknown keys, missing files, wrong policies', () => {
   ]);
 });
 
+test('adapter-level params (serial framing, emulator config) are checked at validation, with their line', () => {
+  const e = errors(`nodes:
+  - id: dev
+    source: serial
+    params:
+      path: /dev/null
+      framing: { kind: morse }
+  - id: em
+    source: emulator
+    params:
+      width: 16
+      stepUs: 1.5
+  - id: out
+    sink: log
+    input: [dev, em]
+`);
+  assert.equal(e.length, 2, e.join('\n'));
+  assert.match(e[0]!, /^p\.yaml:6: nodes\[0\]\.params\.framing: unknown serial framing 'morse'/);
+  assert.match(e[1]!, /^p\.yaml:11: nodes\[1\]\.params\.stepUs: /);
+});
+
 test('JSON files get lines too', () => {
   const json = JSON.stringify(validatePipeline(parsePipeline(GOOD, 'p.yaml', [], dir).spec, dir), null, 2).replace('"dtUs": 1000', '"dtUs": "fast"');
   const e = errors(json, [], 'p.json');
