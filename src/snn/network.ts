@@ -50,7 +50,13 @@ export class Network {
     readonly projections: ReadonlyMap<string, ProjectionRuntime>,
     readonly rules: readonly RuleRuntime[],
     readonly controllers: readonly ControllerRuntime[],
-  ) {}
+  ) {
+    this.popList = [...populations.values()];
+    this.projList = [...projections.values()];
+  }
+
+  private readonly popList: PopulationRuntime[];
+  private readonly projList: ProjectionRuntime[];
 
   /** Runs one step of dt. */
   step(input: StepInput = {}): void {
@@ -58,22 +64,26 @@ export class Network {
     const signals = input.signals ?? NO_SIGNALS;
     const given = input.spikes ?? NO_SPIKES;
     // Check everything before touching state, so a bad step leaves the network as it was.
-    for (const [name, list] of Object.entries(given)) {
+    for (const name in given) {
       const p = this.populations.get(name);
       if (!p || p.spec.model !== 'input') throw new RangeError(`step ${t}: '${name}' is not an input population of this network`);
+      const list = given[name]!;
       for (let k = 0; k < list.length; k++) {
         const i = list[k]!;
         if (!Number.isInteger(i) || i < 0 || i >= p.size) throw new RangeError(`step ${t}: input '${name}' spike index ${i} (entry ${k}) out of range [0, ${p.size})`);
       }
     }
-    for (const p of this.populations.values()) p.integrate(t);
-    for (const r of this.rules) r.groups?.(t);
-    for (const p of this.populations.values()) p.threshold(t, given[p.spec.name]);
-    for (const pr of this.projections.values()) pr.deliver(t);
-    for (const r of this.rules) r.synapses?.(t, signals);
-    for (const p of this.populations.values()) p.reset(t);
-    for (const r of this.rules) r.end?.(t, signals);
-    for (const c of this.controllers) c.end(t);
+    // Plain arrays, not Map iterators: this runs every step.
+    const pops = this.popList;
+    const rules = this.rules;
+    for (let k = 0; k < pops.length; k++) pops[k]!.integrate(t);
+    for (let k = 0; k < rules.length; k++) rules[k]!.groups?.(t);
+    for (let k = 0; k < pops.length; k++) pops[k]!.threshold(t, given[pops[k]!.spec.name]);
+    for (let k = 0; k < this.projList.length; k++) this.projList[k]!.deliver(t);
+    for (let k = 0; k < rules.length; k++) rules[k]!.synapses?.(t, signals);
+    for (let k = 0; k < pops.length; k++) pops[k]!.reset(t);
+    for (let k = 0; k < rules.length; k++) rules[k]!.end?.(t, signals);
+    for (let k = 0; k < this.controllers.length; k++) this.controllers[k]!.end(t);
     this.t = t + 1;
   }
 
