@@ -1,7 +1,7 @@
 /**
  * `npm run bench -- motion [--quick] [--train-seeds N] [--rounds N] [--eval-seeds N] [--eval-steps N]
  *   [--directions N] [--speeds a,b,c] [--size PX] [--kernel K] [--delays D] [--stride S] [--segment-steps N]
- *   [--sgd | --adam] [--lr X] [--average-from F]`
+ *   [--sgd | --adam] [--lr X] [--average-from F] [--finetune-seeds N]`
  *
  * Motion direction × speed after Grimaldi & Perrinet 2023 (src/tasks/motion-direction.ts): a
  * heterogeneous-delay conv layer (classes × 2 polarities × D delays × K × K shared weights) with
@@ -11,7 +11,10 @@
  * the segments after the first `--average-from` fraction of the training seeds (Polyak averaging).
  *
  * Then magnitude pruning after training: the kernel keeps its `keep` largest |w| (all, 1/4, 1/10,
- * 1/30, 1/100, and 652 as in the paper) and is scored again on the same held-out segments.
+ * 1/30, 1/100, and 652 as in the paper) and is scored again on the same held-out segments; and
+ * iteratively (each level pruned from the previous level's kernel, then the kept weights fine-tuned
+ * on `--finetune-seeds` fresh seeds, default 1; 0 = off). "≥ 90 % of peak at 1/30" takes the
+ * better of the two.
  *
  * The sensor is small (default 32×32, emulated at that size, no downsampling) to fit a ~10-minute
  * run on a loaded 2-core machine; `--quick` trains and scores on fewer segments (~1-2 minutes).
@@ -24,11 +27,12 @@ interface Settings {
   evalSeeds: number;
   evalSteps: number;
   averageFrom: number;
+  finetuneSeeds: number;
   model: MotionDirectionOptions;
 }
 
 function parseArgs(args: string[]): Settings {
-  const s: Settings = { trainSeeds: 24, rounds: 2, evalSeeds: 2, evalSteps: 40, averageFrom: 0.25, model: {} };
+  const s: Settings = { trainSeeds: 16, rounds: 2, evalSeeds: 3, evalSteps: 40, averageFrom: 0.25, finetuneSeeds: 1, model: {} };
   const m: Record<string, unknown> = {};
   for (let i = 0; i < args.length; i++) {
     const a = args[i]!;
@@ -43,7 +47,14 @@ function parseArgs(args: string[]): Settings {
       return v;
     };
     if (a === '--quick') Object.assign(s, { trainSeeds: 4, rounds: 2, evalSeeds: 1 });
-    else if (a === '--average-from') s.averageFrom = Number(value());
+    else if (a === '--average-from') {
+      s.averageFrom = Number(value());
+      if (!(s.averageFrom >= 0 && s.averageFrom <= 1)) throw new Error(`${a} needs a fraction in [0, 1]`);
+    }
+    else if (a === '--finetune-seeds') {
+      s.finetuneSeeds = Number(value());
+      if (!Number.isInteger(s.finetuneSeeds) || s.finetuneSeeds < 0) throw new Error(`${a} needs an integer ≥ 0`);
+    }
     else if (a === '--sgd') m.optimizer = 'sgd';
     else if (a === '--adam') m.optimizer = 'adam';
     else if (a === '--train-seeds') s.trainSeeds = int();
@@ -105,24 +116,40 @@ export async function main(args: string[]): Promise<Record<string, unknown>> {
     { label: '1/30', keep: Math.round(totalWeights / 30) },
     { label: '652', keep: 652 },
     { label: '1/100', keep: Math.round(totalWeights / 100) },
-  ].filter((l) => l.keep < totalWeights && l.keep > 0);
-  const pruning: { label: string; keep: number; accuracy: number }[] = [{ label: 'all', keep: nonZeroWeights(model), accuracy: full }];
+  ]
+    .filter((l) => l.keep < totalWeights && l.keep > 0)
+    .sort((a, b) => b.keep - a.keep); // descending, for the iterative pruning
+  // Two prunings per level: magnitude pruning of the trained kernel alone, and iterative pruning
+  // (from the previous level's fine-tuned kernel, then a short fine-tune of the kept weights on
+  // seeds not used elsewhere; pruned weights are masked, so they stay zero).
+  const finetuneSeeds = Array.from({ length: s.finetuneSeeds }, (_, k) => 5000 + k);
+  const pruning: { label: string; keep: number; accuracy: number; finetuned?: number }[] = [{ label: 'all', keep: nonZeroWeights(model), accuracy: full }];
+  let iterative = restore;
   for (const l of levels) {
     restore();
     pruneMotionKernel(model, l.keep);
     const accuracy = score();
-    pruning.push({ label: l.label, keep: nonZeroWeights(model), accuracy });
-    console.log(`  pruned to ${l.label} (${l.keep} weights): ${pct(accuracy)}`);
+    let finetuned: number | undefined;
+    if (finetuneSeeds.length > 0) {
+      iterative();
+      pruneMotionKernel(model, l.keep);
+      trainMotion(model, { seeds: finetuneSeeds, rounds: s.rounds, averageFrom: 0 });
+      finetuned = score();
+      iterative = snapshotMotion(model);
+    }
+    pruning.push({ label: l.label, keep: l.keep, accuracy, ...(finetuned === undefined ? {} : { finetuned }) });
+    console.log(`  pruned to ${l.label} (${l.keep} weights): ${pct(accuracy)}${finetuned === undefined ? '' : `; iterative, fine-tuned: ${pct(finetuned)}`}`);
   }
   restore();
   const evalMs = performance.now() - t1;
-  const peak = Math.max(...pruning.map((p) => p.accuracy));
+  const best = (p: { accuracy: number; finetuned?: number }): number => Math.max(p.accuracy, p.finetuned ?? 0);
+  const peak = Math.max(...pruning.map(best));
   const at30 = pruning.find((p) => p.label === '1/30');
-  const holds = at30 ? at30.accuracy >= 0.9 * peak : false;
+  const holds = at30 ? best(at30) >= 0.9 * peak : false;
   const goal = 0.91;
   console.log(
     `chance ${pct(chance)}, peak ${pct(peak)} (goal ${pct(goal)}: ${peak >= goal ? 'met' : 'NOT met'}); ` +
-      `1/30 of the weights: ${at30 ? pct(at30.accuracy) : 'n/a'} → ≥ 90 % of peak ${holds ? 'holds' : 'does NOT hold'}`,
+      `1/30 of the weights: ${at30 ? pct(best(at30)) : 'n/a'} → ≥ 90 % of peak ${holds ? 'holds' : 'does NOT hold'}`,
   );
   return {
     task: `${o.directions} directions × ${o.speeds.length} speeds`,
