@@ -10,43 +10,20 @@ import { mkdtempSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { buildNetwork } from '../../src/snn/network.js';
-import type { LifPopulationRuntime } from '../../src/snn/neurons/populations.js';
 import { TfjsNetwork, type InstanceInput } from '../../src/snn/backends/tfjs/tfjs-network.js';
 import { planTfjs, TfjsUnsupportedError } from '../../src/snn/backends/tfjs/tfjs-plan.js';
 import { loadTfjs, TfjsUnavailableError, type TfjsContext } from '../../src/snn/backends/tfjs/load.js';
 import { jobFrom, runJob } from '../../src/snn/exchange.js';
 import { main } from '../../src/cli/main.js';
 import { Rng } from '../../src/emulator/rng.js';
+import { caseInputs, compareWithCpu, randomSparse, type BatchedCase } from './batched-parity.js';
 import { exchangeCase } from './exchange-nets.js';
 
 let ctxPromise: Promise<TfjsContext> | undefined;
 /** The pure-JavaScript tfjs, forced to its 'cpu' backend whatever else is installed. */
 const ctx = () => (ctxPromise ??= loadTfjs({ packages: ['@tensorflow/tfjs'], backend: 'cpu' }));
 
-function randomSparse(rng: Rng, name: string, from: string, to: string, nPre: number, nPost: number, count: number, maxDelay: number, weight: () => number) {
-  const pre: number[] = [];
-  const post: number[] = [];
-  const w: number[] = [];
-  const d: number[] = [];
-  for (let s = 0; s < count; s++) {
-    pre.push(rng.int(nPre));
-    post.push(rng.int(nPost));
-    w.push(weight());
-    d.push(rng.int(maxDelay + 1));
-  }
-  return { name, kind: 'sparse', from, to, pre, post, weight: w, delay_steps: d };
-}
-
-interface Case {
-  spec: Record<string, unknown>;
-  instances: number;
-  steps: number;
-  chunk: number;
-  inputRate: number;
-  learningOffAt?: number;
-}
-
-function makeCase(name: string): Case {
+function makeCase(name: string): BatchedCase {
   const rng = new Rng(11, name.length);
   // Dyadic weights (multiples of 1/256) and decay 0.5: every sum exact in f32 and f64 alike.
   const dyadic = () => (rng.int(112) - 16) / 256;
@@ -115,50 +92,8 @@ function makeCase(name: string): Case {
 
 async function parity(name: string) {
   const c = makeCase(name);
-  const rng = new Rng(99, name.length);
-  const input = (c.spec.populations as { name: string; model: string; size: number }[]).find((p) => p.model === 'input')!;
-  const inputs: InstanceInput[][] = Array.from({ length: c.steps }, () =>
-    Array.from({ length: c.instances }, () => ({ [input.name]: Array.from({ length: input.size }, (_, i) => i).filter(() => rng.uniform() < c.inputRate) })),
-  );
   const tfn = await TfjsNetwork.create(buildNetwork(c.spec), { instances: c.instances, context: await ctx() });
-  const outputs = (c.spec.populations as { name: string; model: string }[]).filter((p) => p.model !== 'input').map((p) => p.name);
-  const got = new Map<string, Int32Array[][]>(outputs.map((o) => [o, []]));
-  for (let start = 0; start < c.steps; ) {
-    const end = Math.min(c.steps, start + c.chunk, c.learningOffAt !== undefined && start < c.learningOffAt ? c.learningOffAt : Infinity);
-    if (start === c.learningOffAt) tfn.setLearning(false);
-    const r = await tfn.runChunk(inputs.slice(start, end));
-    for (const o of outputs) r.get(o)!.forEach((row, k) => (got.get(o)![start + k] = row));
-    start = end;
-  }
-  const report = { identicalSteps: 0, comparedSteps: 0, cpuSpikes: 0, tfjsSpikes: 0, maxWeightDiff: 0, maxVDiff: 0, weightsChangedOnCpu: 0, firstDiff: '' };
-  for (let b = 0; b < c.instances; b++) {
-    const cpu = buildNetwork(c.spec);
-    for (let t = 0; t < c.steps; t++) {
-      if (t === c.learningOffAt) cpu.setLearning(false);
-      cpu.step({ spikes: inputs[t]![b]! });
-      for (const o of outputs) {
-        const a = [...cpu.spikes(o)].join(',');
-        const g = [...got.get(o)![t]![b]!].join(',');
-        report.comparedSteps++;
-        report.cpuSpikes += cpu.spikes(o).length;
-        report.tfjsSpikes += got.get(o)![t]![b]!.length;
-        if (a === g) report.identicalSteps++;
-        else if (!report.firstDiff) report.firstDiff = `instance ${b}, step ${t}, ${o}: cpu [${a}] tfjs [${g}]`;
-      }
-    }
-    for (const [pname, p] of cpu.projections) {
-      const w = p.table!.weightsInUserOrder();
-      const gw = await tfn.weights(pname, b);
-      w.forEach((x, s) => (report.maxWeightDiff = Math.max(report.maxWeightDiff, Math.abs(x - gw[s]!))));
-      const initial = buildNetwork(c.spec).projection(pname).table!.weightsInUserOrder();
-      report.weightsChangedOnCpu += w.filter((x, s) => x !== initial[s]).length;
-    }
-    for (const o of outputs) {
-      const v = (cpu.population(o) as LifPopulationRuntime).state.v;
-      const gv = await tfn.populationState(o, 'v', b);
-      v.forEach((x, j) => (report.maxVDiff = Math.max(report.maxVDiff, Math.abs(x - gv[j]!))));
-    }
-  }
+  const report = await compareWithCpu(c, tfn, caseInputs(c, name.length));
   tfn.destroy();
   if (process.env.TFJS_PARITY_REPORT) console.log(name, JSON.stringify(report));
   return report;
@@ -195,7 +130,7 @@ test('tfjs, realistic constants (f32 vs f64), multiplicative STDP + a random pro
   assert.ok(r.cpuSpikes >= 200, `only ${r.cpuSpikes} spikes`);
   // f32 rounding may flip a spike that lands within ~1e-7 of threshold; allow 2 % of steps.
   assert.ok(r.identicalSteps >= 0.98 * r.comparedSteps, `${r.identicalSteps}/${r.comparedSteps} steps identical (first: ${r.firstDiff})`);
-  assert.ok(Math.abs(r.tfjsSpikes - r.cpuSpikes) <= 0.02 * r.cpuSpikes);
+  assert.ok(Math.abs(r.backendSpikes - r.cpuSpikes) <= 0.02 * r.cpuSpikes);
   assert.ok(r.maxWeightDiff < 1e-5, `weights differ by ${r.maxWeightDiff}`);
 });
 

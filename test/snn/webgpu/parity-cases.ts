@@ -5,35 +5,11 @@
  * environment (LD_LIBRARY_PATH must be set before the process starts). Usage: parity-cases.ts NAME
  */
 import { buildNetwork } from '../../../src/snn/network.js';
-import { GpuNetwork, type InstanceInput } from '../../../src/snn/backends/webgpu/gpu-network.js';
-import type { LifPopulationRuntime } from '../../../src/snn/neurons/populations.js';
+import { GpuNetwork } from '../../../src/snn/backends/webgpu/gpu-network.js';
 import { Rng } from '../../../src/emulator/rng.js';
+import { caseInputs, compareWithCpu, randomSparse, type BatchedCase } from '../batched-parity.js';
 
-interface Case {
-  spec: Record<string, unknown>;
-  instances: number;
-  steps: number;
-  chunk: number;
-  inputRate: number;
-  /** After this step, learning is switched off on both sides. */
-  learningOffAt?: number;
-}
-
-function randomSparse(rng: Rng, name: string, from: string, to: string, nPre: number, nPost: number, count: number, maxDelay: number, weight: () => number) {
-  const pre: number[] = [];
-  const post: number[] = [];
-  const w: number[] = [];
-  const d: number[] = [];
-  for (let s = 0; s < count; s++) {
-    pre.push(rng.int(nPre));
-    post.push(rng.int(nPost));
-    w.push(weight());
-    d.push(rng.int(maxDelay + 1));
-  }
-  return { name, kind: 'sparse', from, to, pre, post, weight: w, delay_steps: d };
-}
-
-function makeCase(name: string): Case {
+function makeCase(name: string): BatchedCase {
   const rng = new Rng(11, name.length);
   // Dyadic weights (multiples of 1/256) and power-of-two decays: exact in f32, f64 and fixed point alike.
   const dyadic = () => (rng.int(112) - 16) / 256;
@@ -95,60 +71,7 @@ function makeCase(name: string): Case {
 
 const name = process.argv[2]!;
 const c = makeCase(name);
-const rng = new Rng(99, name.length);
-const input = (c.spec.populations as { name: string; model: string; size: number }[]).find((p) => p.model === 'input')!;
-const inputs: InstanceInput[][] = Array.from({ length: c.steps }, () =>
-  Array.from({ length: c.instances }, () => ({ [input.name]: Array.from({ length: input.size }, (_, i) => i).filter(() => rng.uniform() < c.inputRate) })),
-);
 const gpu = await GpuNetwork.create(buildNetwork(c.spec), { instances: c.instances, chunkSteps: c.chunk });
-const outputs = (c.spec.populations as { name: string; model: string }[]).filter((p) => p.model !== 'input').map((p) => p.name);
-const gpuSpikes = new Map<string, Int32Array[][]>(outputs.map((o) => [o, []]));
-// Submit every chunk before awaiting any, so two are in flight and readback overlaps the GPU.
-const chunks: Promise<void>[] = [];
-for (let start = 0; start < c.steps; ) {
-  // Chunks end early at learningOffAt, where learning is switched off between two submissions.
-  const end = Math.min(c.steps, start + c.chunk, c.learningOffAt !== undefined && start < c.learningOffAt ? c.learningOffAt : Infinity);
-  if (start === c.learningOffAt) gpu.setLearning(false);
-  const t0 = start;
-  chunks.push(gpu.runChunk(inputs.slice(t0, end)).then((got) => void outputs.forEach((o) => got.get(o)!.forEach((row, k) => (gpuSpikes.get(o)![t0 + k] = row)))));
-  start = end;
-}
-await Promise.all(chunks);
-
-const report = { name, adapter: gpu.gpu.adapter, steps: c.steps, instances: c.instances, identicalSteps: 0, comparedSteps: 0, cpuSpikes: 0, gpuSpikes: 0, maxWeightDiff: 0, maxVDiff: 0, weightsChangedOnCpu: 0, firstDiff: '' };
-for (let b = 0; b < c.instances; b++) {
-  const cpu = buildNetwork(c.spec);
-  let weightsAtOff: Float64Array | undefined;
-  for (let t = 0; t < c.steps; t++) {
-    if (t === c.learningOffAt) {
-      cpu.setLearning(false);
-      weightsAtOff = cpu.projection('p').table!.weightsInUserOrder();
-    }
-    cpu.step({ spikes: inputs[t]![b]! });
-    for (const o of outputs) {
-      const a = [...cpu.spikes(o)].join(',');
-      const g = [...gpuSpikes.get(o)![t]![b]!].join(',');
-      report.comparedSteps++;
-      report.cpuSpikes += cpu.spikes(o).length;
-      report.gpuSpikes += gpuSpikes.get(o)![t]![b]!.length;
-      if (a === g) report.identicalSteps++;
-      else if (!report.firstDiff) report.firstDiff = `instance ${b}, step ${t}, ${o}: cpu [${a}] gpu [${g}]`;
-    }
-  }
-  for (const [pname, p] of cpu.projections) {
-    const w = p.table!.weightsInUserOrder();
-    const gw = await gpu.weights(pname, b);
-    w.forEach((x, s) => (report.maxWeightDiff = Math.max(report.maxWeightDiff, Math.abs(x - gw[s]!))));
-    const initial = buildNetwork(c.spec).projection(pname).table!.weightsInUserOrder();
-    report.weightsChangedOnCpu += w.filter((x, s) => x !== initial[s]).length;
-    // Learning was off after learningOffAt: the GPU weights must equal the CPU weights at that point up to rounding, and the CPU's did not move.
-    if (weightsAtOff) w.forEach((x, s) => { if (x !== weightsAtOff![s]) throw new Error('CPU weights moved after learning was switched off'); });
-  }
-  for (const o of outputs) {
-    const v = (cpu.population(o) as LifPopulationRuntime).state.v;
-    const gv = await gpu.populationState(o, 'v', b);
-    v.forEach((x, j) => (report.maxVDiff = Math.max(report.maxVDiff, Math.abs(x - gv[j]!))));
-  }
-}
+const report = await compareWithCpu(c, gpu, caseInputs(c, name.length));
 gpu.destroy();
-console.log(JSON.stringify(report));
+console.log(JSON.stringify({ name, adapter: gpu.gpu.adapter, steps: c.steps, instances: c.instances, ...report }));
