@@ -26,7 +26,7 @@
 
 import { Observable, type OperatorFunction } from 'rxjs';
 import type { EventPacket, Geometry } from '../src/events/packet.js';
-import { checkBounds, checkPositive, geometryOf, sameGeometry } from './support.js';
+import { checkPositive, packetGeometry } from './support.js';
 
 export type ChannelLayout = 'p-y-x' | 'y-x-p' | 'y-x';
 
@@ -148,10 +148,8 @@ export function binSteps(options: BinStepsOptions): OperatorFunction<EventPacket
       };
 
       const add = (packet: EventPacket): void => {
-        const g = geometryOf(packet, options.geometry, 'binSteps');
+        const g = packetGeometry(packet, options.geometry, geometry, 'binSteps');
         if (!geometry) setUp(g);
-        else if (!sameGeometry(g, geometry)) throw new RangeError(`binSteps: geometry changed from ${geometry.width}x${geometry.height} to ${g.width}x${g.height}`);
-        checkBounds(packet, g, 'binSteps');
         if (Number.isNaN(origin)) {
           origin = Math.floor(packet.t[0]! / dt) * dt;
           boundsOf(0);

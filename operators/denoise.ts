@@ -18,7 +18,7 @@
 
 import { defer, map, type OperatorFunction } from 'rxjs';
 import type { EventPacket, Geometry } from '../src/events/packet.js';
-import { checkBounds, checkInteger, checkPositive, filterOutput, finishOutput, geometryOf, sameGeometry } from './support.js';
+import { checkInteger, checkPositive, filterOutput, finishOutput, packetGeometry } from './support.js';
 
 export interface DenoiseOptions {
   /** Support window (µs): a neighbour's event must be less than this old. */
@@ -39,14 +39,11 @@ export function denoise(options: DenoiseOptions): OperatorFunction<EventPacket, 
       return source.pipe(
         map((packet) => {
           if (packet.length === 0) return packet;
-          const g = geometryOf(packet, options.geometry, 'denoise');
+          const g = packetGeometry(packet, options.geometry, geometry, 'denoise');
           if (!geometry) {
             geometry = g;
             last = new Float64Array(g.width * g.height).fill(-Infinity);
-          } else if (!sameGeometry(g, geometry)) {
-            throw new RangeError(`denoise: geometry changed from ${geometry.width}x${geometry.height} to ${g.width}x${g.height}`);
           }
-          checkBounds(packet, g, 'denoise');
           return filterPacket(packet, g, last, windowUs, radius);
         }),
       );

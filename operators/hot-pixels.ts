@@ -19,7 +19,7 @@
 
 import { Observable, type OperatorFunction } from 'rxjs';
 import { slicePacket, type EventPacket, type Geometry } from '../src/events/packet.js';
-import { checkBounds, checkPositive, filterOutput, finishOutput, geometryOf, sameGeometry } from './support.js';
+import { checkPositive, filterOutput, finishOutput, packetGeometry } from './support.js';
 
 export interface HotPixel {
   readonly x: number;
@@ -125,10 +125,8 @@ export function hotPixels(options: HotPixelsOptions): OperatorFunction<EventPack
         next(packet) {
           try {
             if (packet.length > 0) {
-              const g = geometryOf(packet, options.geometry, 'hotPixels');
+              const g = packetGeometry(packet, options.geometry, geometry, 'hotPixels');
               if (!geometry) setUp(g);
-              else if (!sameGeometry(g, geometry)) throw new RangeError(`hotPixels: geometry changed from ${geometry.width}x${geometry.height} to ${g.width}x${g.height}`);
-              checkBounds(packet, g, 'hotPixels');
             }
             if (!calibrating) return subscriber.next(filter(packet));
             const inWindow = packet.length > 0 && geometry ? calibrate(packet) : packet.length;

@@ -16,7 +16,7 @@
 
 import { defer, map, type OperatorFunction } from 'rxjs';
 import type { EventPacket, Geometry } from '../src/events/packet.js';
-import { checkBounds, checkPositive, filterOutput, finishOutput, geometryOf, sameGeometry } from './support.js';
+import { checkPositive, filterOutput, finishOutput, packetGeometry } from './support.js';
 
 export interface RefractoryOptions {
   readonly refractoryUs: number;
@@ -35,14 +35,11 @@ export function refractory(options: RefractoryOptions): OperatorFunction<EventPa
       return source.pipe(
         map((packet) => {
           if (packet.length === 0) return packet;
-          const g = geometryOf(packet, options.geometry, 'refractory');
+          const g = packetGeometry(packet, options.geometry, geometry, 'refractory');
           if (!geometry) {
             geometry = g;
             last = new Float64Array(g.width * g.height * (perPolarity ? 2 : 1)).fill(-Infinity);
-          } else if (!sameGeometry(g, geometry)) {
-            throw new RangeError(`refractory: geometry changed from ${geometry.width}x${geometry.height} to ${g.width}x${g.height}`);
           }
-          checkBounds(packet, g, 'refractory');
           const { x, y, t, p } = packet;
           const w = g.width;
           const plane = perPolarity ? g.width * g.height : 0;

@@ -35,6 +35,18 @@ export function checkBounds(packet: EventPacket, g: Geometry, op: string): void 
 }
 
 /**
+ * The geometry of a packet for an operator that keeps per-pixel state: resolved as geometryOf does,
+ * checked against the geometry that state was sized for (`current`, undefined before the first
+ * packet; a change mid-stream is an error) and against the events' coordinates.
+ */
+export function packetGeometry(packet: EventPacket, given: Geometry | undefined, current: Geometry | undefined, op: string): Geometry {
+  const g = geometryOf(packet, given, op);
+  if (current && !sameGeometry(g, current)) throw new RangeError(`${op}: geometry changed from ${current.width}x${current.height} to ${g.width}x${g.height}`);
+  checkBounds(packet, g, op);
+  return g;
+}
+
+/**
  * Output buffers for a filter: one allocation per input packet, sized to the input, handed out as
  * views of the first `n` entries (no second copy).
  */

@@ -1,7 +1,21 @@
 /**
- * Byte helpers shared by decoders: joining a partial word left from the previous chunk with the
- * next chunk, and aligned little-endian word views.
+ * Byte helpers shared by decoders and encoders: joining a partial word left from the previous chunk
+ * with the next chunk, aligned little-endian word views, and concatenation.
  */
+
+/** The parts as one array (the only part itself when there is one; no copy then). */
+export function concatBytes(parts: readonly Uint8Array[]): Uint8Array {
+  if (parts.length === 1) return parts[0]!;
+  let n = 0;
+  for (const p of parts) n += p.length;
+  const out = new Uint8Array(n);
+  let o = 0;
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
+  }
+  return out;
+}
 
 /**
  * Carries the incomplete tail of one chunk into the next. `join(chunk)` returns the bytes to decode

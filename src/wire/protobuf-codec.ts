@@ -47,10 +47,12 @@ function fromLe<T extends Uint16Array | Uint32Array | Float64Array>(bytes: Uint8
 function compactTimes(t: Float64Array): Uint32Array | undefined {
   if (t.length === 0) return new Uint32Array(0);
   const base = t[0]!;
+  if (!Number.isInteger(base)) return undefined;
   const out = new Uint32Array(t.length);
   for (let i = 0; i < t.length; i++) {
-    const d = t[i]! - base;
-    if (!Number.isInteger(d) || d < 0 || d > 0xffffffff || !Number.isInteger(t[i]!)) return undefined;
+    const ti = t[i]!;
+    const d = ti - base; // an integer whenever ti and base are
+    if (d < 0 || d > 0xffffffff || !Number.isInteger(ti)) return undefined;
     out[i] = d;
   }
   return out;

@@ -16,77 +16,37 @@ import { loadTfjs, TfjsUnavailableError, type TfjsContext } from '../../src/snn/
 import { jobFrom, runJob } from '../../src/snn/exchange.js';
 import { main } from '../../src/cli/main.js';
 import { Rng } from '../../src/emulator/rng.js';
-import { caseInputs, compareWithCpu, randomSparse, type BatchedCase } from './batched-parity.js';
+import { caseInputs, compareWithCpu, parityCase, type BatchedCase } from './batched-parity.js';
 import { exchangeCase } from './exchange-nets.js';
 
 let ctxPromise: Promise<TfjsContext> | undefined;
 /** The pure-JavaScript tfjs, forced to its 'cpu' backend whatever else is installed. */
 const ctx = () => (ctxPromise ??= loadTfjs({ packages: ['@tensorflow/tfjs'], backend: 'cpu' }));
 
+/**
+ * The shared parity cases, extended where the dense formulation has more to show: a dense
+ * projection in the exact case; refractoriness, a random projection and a longer run in the
+ * realistic one.
+ */
 function makeCase(name: string): BatchedCase {
-  const rng = new Rng(11, name.length);
-  // Dyadic weights (multiples of 1/256) and decay 0.5: every sum exact in f32 and f64 alike.
-  const dyadic = () => (rng.int(112) - 16) / 256;
+  const c = parityCase(name);
+  const spec = c.spec as { populations: Record<string, unknown>[]; projections: Record<string, unknown>[] };
   switch (name) {
     case 'exact-two-layers':
-      return {
-        instances: 4,
-        steps: 60,
-        chunk: 16,
-        inputRate: 0.25,
-        spec: {
-          dt_ms: 1,
-          populations: [
-            { name: 'in', model: 'input', size: 48 },
-            { name: 'hidden', model: 'alif', size: 24, decay: 0.5, v_th: 1, refractory_steps: 2, adaptation: { decay: 0.5, plus: 0.25 } },
-            { name: 'out', model: 'lif', size: 8, decay: 0.5, v_th: 1, reset: 'subtract' },
-          ],
-          projections: [
-            randomSparse(rng, 'in->hidden', 'in', 'hidden', 48, 24, 500, 5, dyadic),
-            randomSparse(rng, 'hidden->out', 'hidden', 'out', 24, 8, 120, 3, () => (rng.int(160) + 32) / 256),
-            { name: 'in->out', kind: 'dense', from: 'in', to: 'out', weight: { min: -0.03125, max: 0.03125 }, delay_steps: 1, seed: 3 },
-          ],
-        },
-      };
-    case 'stdp':
-      return {
-        instances: 3,
-        steps: 70,
-        chunk: 20,
-        inputRate: 0.3,
-        learningOffAt: 50,
-        spec: {
-          dt_ms: 1,
-          populations: [
-            { name: 'in', model: 'input', size: 40 },
-            { name: 'out', model: 'lif', size: 12, decay: 0.5, v_th: 1 },
-          ],
-          projections: [randomSparse(rng, 'p', 'in', 'out', 40, 12, 300, 6, () => rng.int(96) / 256)],
-          plasticity: [{ rule: 'stdp', projection: 'p', decay_pre: 0.5, decay_post: 0.5, a_pre: 1 / 64, a_post: -1 / 64, w_min: 0, w_max: 0.5 }],
-        },
-      };
+      return { ...c, spec: { ...spec, projections: [...spec.projections, { name: 'in->out', kind: 'dense', from: 'in', to: 'out', weight: { min: -0.03125, max: 0.03125 }, delay_steps: 1, seed: 3 }] } };
     case 'float':
-      // Realistic constants: f32 in tfjs against f64 on the CPU, within rounding.
       return {
-        instances: 2,
+        ...c,
         steps: 100,
         chunk: 64,
-        inputRate: 0.2,
         spec: {
-          dt_ms: 1,
-          populations: [
-            { name: 'in', model: 'input', size: 60 },
-            { name: 'out', model: 'alif', size: 16, tau_ms: 20, v_th: 1, refractory_steps: 2, adaptation: { tau_ms: 80, plus: 0.1 } },
-          ],
-          projections: [
-            randomSparse(rng, 'p', 'in', 'out', 60, 16, 500, 10, () => 0.05 + rng.uniform() * 0.3),
-            { name: 'r', kind: 'random', from: 'in', to: 'out', p: 0.1, weight: { min: -0.1, max: 0.1 }, delay_steps: { min: 0, max: 4 }, seed: 5 },
-          ],
-          plasticity: [{ rule: 'stdp', projection: 'p', tau_pre_ms: 20, tau_post_ms: 20, a_pre: 0.01, a_post: -0.0105, w_min: 0, w_max: 0.4, mode: 'multiplicative' }],
+          ...spec,
+          populations: spec.populations.map((p) => (p.name === 'out' ? { ...p, refractory_steps: 2 } : p)),
+          projections: [...spec.projections, { name: 'r', kind: 'random', from: 'in', to: 'out', p: 0.1, weight: { min: -0.1, max: 0.1 }, delay_steps: { min: 0, max: 4 }, seed: 5 }],
         },
       };
     default:
-      throw new Error(`unknown case '${name}'`);
+      return c;
   }
 }
 

@@ -20,6 +20,7 @@ import { AerWordEncoder } from './aer-words.js';
 import { decisionLine, encodeCompactDecision } from './compact-decision.js';
 import type { CrcKind, Endian } from './crc.js';
 import { encodeFrame, type FrameKind } from './deframer.js';
+import { concatBytes } from '../bytes.js';
 
 export type SerialSinkFraming =
   | {
@@ -60,18 +61,6 @@ function spikesAsEvents(s: SpikeBatch): EventPacket {
   return packetOf(x.subarray(0, k), new Uint16Array(k), t.subarray(0, k), p.subarray(0, k), UNKNOWN_GEOMETRY, { format: 'spikes', uri: `${s.source}/${s.layer}` });
 }
 
-function concat(parts: Uint8Array[]): Uint8Array {
-  if (parts.length === 1) return parts[0]!;
-  let n = 0;
-  for (const p of parts) n += p.length;
-  const out = new Uint8Array(n);
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
-}
 
 export class SerialFrameEncoder {
   readonly stats: SerialFrameEncoderStats = { frames: 0, events: 0, decisions: 0, dropped: 0 };
@@ -128,7 +117,7 @@ export class SerialFrameEncoder {
       const wire: WireMessage = m.kind === 'events' ? { kind: 'events', sequence: m.sequence, packet: part } : { ...m, neuron: m.neuron.subarray(s, s + this.perFrame), stepOffset: m.stepOffset.subarray(s, s + this.perFrame) };
       parts.push(this.frame(encodeWire(wire)));
     }
-    return parts.length === 0 ? new Uint8Array(0) : concat(parts);
+    return parts.length === 0 ? new Uint8Array(0) : concatBytes(parts);
   }
 
   private frame(payload: Uint8Array): Uint8Array {

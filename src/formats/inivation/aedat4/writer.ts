@@ -27,6 +27,7 @@ import {
   type DataDefinition,
 } from './packet-writers.js';
 import { Compression, COMPRESSION_NAMES, EVENTS_ID, FORMAT, FRAME_ID, IMU_ID, MAGIC, TRIGGER_ID } from './schema.js';
+import { concatBytes } from '../../bytes.js';
 
 export interface Aedat4EncoderOptions extends EncoderOptions {
   /** 'lz4' (default), 'none', or 'zstd' together with `compress`. */
@@ -87,7 +88,7 @@ export class Aedat4Encoder implements StreamEncoder {
       const e = Math.min(packet.length, s + this.maxPacketEvents);
       this.packet(parts, STREAM_IDS.events, buildEventPayload(packet, s, e), e - s, packet.t[s]!, packet.t[e - 1]!);
     }
-    return join(parts);
+    return concatBytes(parts);
   }
 
   encodeSide(batch: SideBatch): Uint8Array {
@@ -95,7 +96,7 @@ export class Aedat4Encoder implements StreamEncoder {
     this.start(parts);
     if (!this.sideStreams || batch.kind === 'monitor') {
       this.droppedSide += batch.kind === 'frame' ? 1 : batch.length;
-      return join(parts);
+      return concatBytes(parts);
     }
     if (batch.kind === 'frame') {
       this.packet(parts, STREAM_IDS.frames, buildFramePayload(batch), 1, batch.t, batch.t);
@@ -104,7 +105,7 @@ export class Aedat4Encoder implements StreamEncoder {
       const id = batch.kind === 'imu' ? STREAM_IDS.imu : STREAM_IDS.triggers;
       this.packet(parts, id, payload, batch.length, batch.t[0]!, batch.t[batch.length - 1]!);
     }
-    return join(parts);
+    return concatBytes(parts);
   }
 
   end(): Uint8Array {
@@ -121,7 +122,7 @@ export class Aedat4Encoder implements StreamEncoder {
       new DataView(bytes.buffer).setBigInt64(0, BigInt(position), true);
       this.headerPatch = { offset: this.dataTablePositionAt, bytes };
     }
-    return join(parts);
+    return concatBytes(parts);
   }
 
   private start(parts: Uint8Array[], geometry?: Geometry): void {
@@ -168,15 +169,3 @@ export class Aedat4Encoder implements StreamEncoder {
   }
 }
 
-function join(parts: readonly Uint8Array[]): Uint8Array {
-  if (parts.length === 1) return parts[0]!;
-  let n = 0;
-  for (const p of parts) n += p.length;
-  const out = new Uint8Array(n);
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
-}
