@@ -6,6 +6,7 @@ import { packetOf, type EventPacket } from '../events/packet.js';
 import { EnvelopeType } from './schema.js';
 import { WireError } from './errors.js';
 import { WIRE_VERSION, type SpikeBatch, type WireMessage } from './messages.js';
+import { encodeDecisionFast, encodeEventsFast, parseEnvelopeFast, type EventFields } from './fast-protobuf.js';
 
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
@@ -58,6 +59,13 @@ function compactTimes(t: Float64Array): Uint32Array | undefined {
   return out;
 }
 
+function addBase(off: Uint32Array, base: number): Float64Array {
+  const n = off.length;
+  const t = new Float64Array(n);
+  for (let i = 0; i < n; i++) t[i] = base + off[i]!;
+  return t;
+}
+
 export function encodeEvents(packet: EventPacket, sequence: number, source = packet.source.uri ?? packet.source.format): Record<string, unknown> {
   const offsets = compactTimes(packet.t);
   return {
@@ -88,8 +96,26 @@ function encodeSpikes(s: SpikeBatch): Record<string, unknown> {
   };
 }
 
-/** One message → Envelope bytes. */
+/** One message → Envelope bytes. Decisions and event packets are written by hand (fast-protobuf.ts), the rest by protobufjs. */
 export function encodeWire(m: WireMessage): Uint8Array {
+  if (m.kind === 'decision') {
+    const fast = encodeDecisionFast(m, WIRE_VERSION);
+    if (fast) return fast;
+  } else if (m.kind === 'events') {
+    const fields = encodeEvents(m.packet, m.sequence);
+    const fast = encodeEventsFast(fields as unknown as EventFields, WIRE_VERSION);
+    if (fast) return fast;
+    return encodeEnvelope({ events: fields });
+  }
+  return encodeWireReference(m);
+}
+
+function encodeEnvelope(body: Record<string, unknown>): Uint8Array {
+  return EnvelopeType.encode(EnvelopeType.fromObject({ version: WIRE_VERSION, ...body })).finish();
+}
+
+/** protobufjs for every kind: the reference the hand-written paths are tested against. */
+export function encodeWireReference(m: WireMessage): Uint8Array {
   let body: Record<string, unknown>;
   switch (m.kind) {
     case 'events':
@@ -118,19 +144,30 @@ export function encodeWire(m: WireMessage): Uint8Array {
       body = { metrics: { sequence: m.sequence, pipeline: m.pipeline, time_unix_ms: m.timeUnixMs, values: m.values } };
       break;
   }
-  return EnvelopeType.encode(EnvelopeType.fromObject({ version: WIRE_VERSION, ...body })).finish();
+  return encodeEnvelope(body);
 }
 
 const num = (v: unknown): number => (typeof v === 'number' ? v : v && typeof v === 'object' && 'toNumber' in v ? (v as { toNumber(): number }).toNumber() : 0);
 
-/** Envelope bytes → one message; a WireError says what is wrong. */
+/** Envelope bytes → one message; a WireError says what is wrong. Plain decisions and event packets are read by hand, anything else by protobufjs. */
 export function decodeWire(bytes: Uint8Array): WireMessage {
-  let env: Record<string, any>;
+  return messageOf((parseEnvelopeFast(bytes) as Record<string, any> | undefined) ?? protobufEnvelope(bytes));
+}
+
+/** protobufjs for every payload: the reference the hand-written reading is tested against. */
+export function decodeWireReference(bytes: Uint8Array): WireMessage {
+  return messageOf(protobufEnvelope(bytes));
+}
+
+function protobufEnvelope(bytes: Uint8Array): Record<string, any> {
   try {
-    env = EnvelopeType.decode(bytes) as unknown as Record<string, any>;
+    return EnvelopeType.decode(bytes) as unknown as Record<string, any>;
   } catch (e) {
     throw new WireError(`not a spikeflow protobuf envelope (${(e as Error).message}; ${bytes.length} bytes)`);
   }
+}
+
+function messageOf(env: Record<string, any>): WireMessage {
   const version = env.version ?? 0;
   if (version !== WIRE_VERSION) throw new WireError(`unsupported wire version ${version} (this reader knows ${WIRE_VERSION})`);
   if (env.events) {
@@ -146,8 +183,7 @@ export function decodeWire(bytes: Uint8Array): WireMessage {
     else {
       const off = fromLe(e.t_offset_us, n, Uint32Array, 'events.t_offset_us');
       const base = e.t_base_us ?? 0;
-      t = new Float64Array(n);
-      for (let i = 0; i < n; i++) t[i] = base + off[i]!;
+      t = addBase(off, base);
     }
     const packet = packetOf(x, y, t, p, { width: e.width ?? 0, height: e.height ?? 0 }, { format: 'wire', uri: e.source || undefined });
     return { kind: 'events', sequence: num(e.sequence), packet };
