@@ -72,7 +72,118 @@ export interface ConnectionHooks {
   onConnect(connack: IConnackPacket): void;
   /** Reconnecting gave up (Backoff maxAttempts or reconnect: false). */
   onGiveUp(e: Error): void;
+  /**
+   * QoS 0 PUBLISH packets without properties, read off the socket here instead of by mqtt.js (see
+   * PublishSplitter); every other packet still goes through mqtt.js and its 'message' event.
+   */
+  onPublish?(topic: string, payload: Buffer, retain: boolean): void;
 }
+
+type Sink = { write(b: Buffer): boolean; once(e: 'drain', f: () => void): unknown; end(): unknown; readonly writableLength: number };
+
+/**
+ * Splits the bytes coming from the broker into MQTT packets before mqtt.js sees them: plain QoS 0
+ * PUBLISH packets (no properties, a topic name) go to `onPublish` straight from the socket's buffer;
+ * all other packets are passed on to mqtt.js unchanged. mqtt.js handles each packet in its own
+ * process.nextTick, with a packet object, a debug call and several events; a fan-in of small messages
+ * spends most of its time there.
+ *
+ * Order is kept: a publish is taken here only while mqtt.js has nothing pending (everything passed to
+ * it is processed) and the connection is up; from the first packet passed on in a chunk, the rest of
+ * that chunk is passed on too.
+ */
+export class PublishSplitter {
+  private parts: Buffer[] = [];
+  private partsBytes = 0;
+  /** Bytes the packet at the start of `parts` needs in all (0 while its header is incomplete). */
+  private need = 0;
+  /** Packets taken here / passed on to mqtt.js (for tests and stats). */
+  taken = 0;
+  passed = 0;
+
+  constructor(
+    private readonly v5: boolean,
+    private readonly onPublish: (topic: string, payload: Buffer, retain: boolean) => void,
+    private readonly fastOk: () => boolean,
+  ) {}
+
+  /** One chunk from the socket; returns false when mqtt.js asks to wait for 'drain'. */
+  push(chunk: Buffer, dest: Sink): boolean {
+    let data = chunk;
+    if (this.parts.length > 0) {
+      this.parts.push(chunk);
+      this.partsBytes += chunk.length;
+      // A large packet arrives in many chunks: gather them, and join once it is complete.
+      if (this.need > 0 && this.partsBytes < this.need) return true;
+      data = this.parts.length === 1 ? this.parts[0]! : Buffer.concat(this.parts, this.partsBytes);
+      this.parts = [];
+      this.partsBytes = 0;
+      this.need = 0;
+    }
+    let fast = dest.writableLength === 0 && this.fastOk();
+    let i = 0;
+    let passFrom = -1;
+    const n = data.length;
+    while (i < n) {
+      // Fixed header: type/flags, then the remaining length in 1–4 bytes.
+      let remaining = 0;
+      let mult = 1;
+      let h = i + 1;
+      let complete = false;
+      for (let k = 0; k < 4 && h < n; k++) {
+        const b = data[h++]!;
+        remaining += (b & 0x7f) * mult;
+        mult *= 128;
+        if (b < 0x80) {
+          complete = true;
+          break;
+        }
+      }
+      if (!complete && h - i - 1 >= 4) {
+        // Not MQTT: let mqtt.js report it.
+        passFrom = passFrom < 0 ? i : passFrom;
+        i = n;
+        break;
+      }
+      const total = complete ? h - i + remaining : 0;
+      if (!complete || i + total > n) {
+        this.parts = [data.subarray(i)];
+        this.partsBytes = n - i;
+        this.need = total;
+        break;
+      }
+      const first = data[i]!;
+      if (fast && first >> 4 === 3 && (first & 6) === 0 && this.takePublish(data, h, i + total, (first & 1) === 1)) {
+        this.taken++;
+      } else {
+        if (passFrom < 0) passFrom = i;
+        fast = false;
+        this.passed++;
+      }
+      i += total;
+    }
+    if (passFrom < 0) return true;
+    return dest.write(data.subarray(passFrom, i));
+  }
+
+  /** A QoS 0 PUBLISH body at [start, end): delivered when plain, else false (mqtt.js takes it). */
+  private takePublish(data: Buffer, start: number, end: number, retain: boolean): boolean {
+    if (start + 2 > end) return false;
+    const topicLength = (data[start]! << 8) | data[start + 1]!;
+    const topicEnd = start + 2 + topicLength;
+    // An empty topic means a topic alias: mqtt.js resolves those.
+    if (topicLength === 0 || topicEnd > end) return false;
+    let payloadStart = topicEnd;
+    if (this.v5) {
+      // Properties (message expiry, content type, user properties, aliases…) are mqtt.js' business.
+      if (payloadStart >= end || data[payloadStart] !== 0) return false;
+      payloadStart++;
+    }
+    this.onPublish(data.toString('utf8', start + 2, topicEnd), data.subarray(payloadStart, end), retain);
+    return true;
+  }
+}
+
 
 export interface ManagedConnection {
   readonly client: MqttClient;
@@ -142,6 +253,26 @@ export async function openConnection(o: MqttConnectionOptions, stats: Connection
   const build = c.streamBuilder;
   c.streamBuilder = (cl) => {
     const s = build(cl) as Partial<Socket>;
+    const onPublish = hooks.onPublish;
+    if (onPublish && typeof s.on === 'function' && typeof s.pause === 'function') {
+      // mqtt.js pipes the stream into its parser next: put the splitter in between.
+      const splitter = new PublishSplitter(protocolVersion === 5, (topic, payload, retain) => {
+        backoff?.reset();
+        onPublish(topic, payload, retain);
+      }, () => client.connected);
+      const stream = s as Socket;
+      stream.pipe = (<T extends NodeJS.WritableStream>(dest: T): T => {
+        const sink = dest as unknown as Sink;
+        stream.on('data', (chunk: Buffer) => {
+          if (!splitter.push(chunk, sink)) {
+            stream.pause();
+            sink.once('drain', () => stream.resume());
+          }
+        });
+        stream.on('end', () => sink.end());
+        return dest;
+      }) as Socket['pipe'];
+    }
     // mqtt.js waits for 'drain' with one listener per publish written while the socket buffer is full: a
     // burst of thousands is normal here, not a leak.
     s.setMaxListeners?.(0);

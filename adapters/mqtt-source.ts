@@ -157,7 +157,7 @@ export function fromMqtt(options: MqttSourceOptions): MqttSource {
       for (const packet of r.events) if (packet.length > 0) emit(topic, s, { kind: 'events', sequence: s.stats.messages, packet }, retained);
     };
 
-    const onMessage = (topic: string, bytes: Buffer, packet: IPublishPacket) => {
+    const onMessage = (topic: string, bytes: Buffer, retained: boolean) => {
       if (done) return;
       const s = stateOf(topic);
       stats.messages++;
@@ -170,13 +170,13 @@ export function fromMqtt(options: MqttSourceOptions): MqttSource {
         return;
       }
       try {
-        if (payload === 'aer') return decodeAer(topic, s, bytes, packet.retain);
+        if (payload === 'aer') return decodeAer(topic, s, bytes, retained);
         const message = payload === 'json' ? decodeJson(bytes.toString('utf8')) : decodeWire(bytes);
         const gap = s.tracker.observe(message.sequence);
         s.stats.lost += gap;
         s.stats.restarts = s.tracker.restarts;
         stats.lost += gap;
-        emit(topic, s, message, packet.retain);
+        emit(topic, s, message, retained);
       } catch (e) {
         // Decoders throw WireError; anything else (a RangeError from a mangled array) is a bad payload too.
         const err = e instanceof WireError ? e.at(`mqtt topic ${topic}`) : new WireError((e as Error).message ?? String(e), `mqtt topic ${topic}`);
@@ -214,12 +214,14 @@ export function fromMqtt(options: MqttSourceOptions): MqttSource {
         done = true;
         subscriber.error(e);
       },
+      // Plain QoS 0 publishes come straight off the socket (mqtt-client.ts PublishSplitter); the rest via mqtt.js below.
+      onPublish: onMessage,
     }).then(
       (c) => {
         if (done) return void c.close(true);
         conn = c;
         badLog = new RateLimitedLog(`mqtt ${c.where}`, options.log);
-        c.client.on('message', onMessage);
+        c.client.on('message', (topic: string, bytes: Buffer, packet: IPublishPacket) => onMessage(topic, bytes, packet.retain));
       },
       (e: unknown) => {
         if (done) return;
