@@ -16,6 +16,10 @@
  * between which the event loop runs (so unsubscribing and timers work during endless runs). With
  * `realtime: true` a step ending at emulated time t is emitted once the wall clock since the start
  * has reached t / speed (timers; no busy waiting). Event times are always the emulator's.
+ *
+ * Backpressure. `pause()` stops the run in progress after the current step and `resume()` continues
+ * it (a real-time run continues paced from where it stopped), so a pipeline slower than the emulator
+ * holds it back instead of dropping its events.
  */
 
 import { Observable, Subject, defer, share } from 'rxjs';
@@ -41,6 +45,9 @@ export interface EmulatorSource {
   readonly labels: Observable<MotionLabel>;
   readonly geometry: Geometry;
   readonly config: ResolvedEmulatorConfig;
+  /** Hold the run in progress (backpressure); no effect when none runs. */
+  pause(): void;
+  resume(): void;
 }
 
 /** Validates the config and options at once (EmulatorConfigError naming the field); the run starts on subscription. */
@@ -58,6 +65,9 @@ export function openEmulator(config: EmulatorConfig = {}, options: EmulatorSourc
   // Labels of the run in progress (or of the next run); replaced when a run ends.
   let labelHub = new Subject<MotionLabel>();
   const labels = defer(() => labelHub);
+  // Pause state, shared with the run in progress (one run at a time: `share()` below).
+  let paused = false;
+  let wake: (() => void) | undefined;
 
   const run = new Observable<EventPacket>((subscriber) => {
     const hub = labelHub;
@@ -92,10 +102,19 @@ export function openEmulator(config: EmulatorConfig = {}, options: EmulatorSourc
     const pump = (): void => {
       timer = undefined;
       immediate = undefined;
+      if (paused) {
+        // Continue from here on resume; a paced run re-bases its clock so no burst follows.
+        wake = () => {
+          wake = undefined;
+          startWall = performance.now() - emulator.timeUs / 1000 / speed;
+          immediate = setImmediate(pump);
+        };
+        return;
+      }
       try {
         if (realtime) {
           const dueUs = (performance.now() - startWall) * 1000 * speed;
-          while (!subscriber.closed && emulator.timeUs + stepUs <= dueUs) {
+          while (!subscriber.closed && !paused && emulator.timeUs + stepUs <= dueUs) {
             if (!emitStep()) return end();
           }
           if (emulator.done || (limit !== undefined && emulator.timeUs >= limit)) return end();
@@ -107,7 +126,7 @@ export function openEmulator(config: EmulatorConfig = {}, options: EmulatorSourc
           do {
             if (subscriber.closed) return;
             if (!emitStep()) return end();
-          } while (performance.now() < sliceEnd);
+          } while (!paused && performance.now() < sliceEnd);
           immediate = setImmediate(pump);
         }
       } catch (error) {
@@ -121,6 +140,7 @@ export function openEmulator(config: EmulatorConfig = {}, options: EmulatorSourc
     });
 
     return () => {
+      wake = undefined;
       if (timer !== undefined) clearTimeout(timer);
       if (immediate !== undefined) clearImmediate(immediate);
       // Unsubscribed before the end: the run is over for labels subscribers too.
@@ -137,5 +157,12 @@ export function openEmulator(config: EmulatorConfig = {}, options: EmulatorSourc
     labels,
     geometry: Object.freeze({ width: resolved.width, height: resolved.height }),
     config: resolved,
+    pause() {
+      paused = true;
+    },
+    resume() {
+      paused = false;
+      wake?.();
+    },
   };
 }

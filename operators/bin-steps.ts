@@ -66,6 +66,10 @@ export interface StepBatch {
   readonly late: number;
   /** Dense counts, one per input index, when `frames` is set. */
   readonly frame?: Uint32Array;
+  /** Signals for the learning rules given to this step only (set by operators such as triggeredLabels). */
+  readonly signals?: Readonly<Record<string, ArrayLike<number>>>;
+  /** Output positions of a conv readout whose receptive-field centre spiked in this step (set by triggeredLabels). */
+  readonly triggered?: Int32Array;
 }
 
 const NONE = new Uint32Array(0);

@@ -7,7 +7,8 @@
  *     c = max softmax(β·counts) exceeds the threshold; the threshold is fixed, or calibrated on the
  *     stream from a label stream: the smallest c whose decisions so far were right at least
  *     `targetAccuracy` of the time (histogram of (confidence, correct) per step);
- *   - 'window': argmax every `windowSteps` steps;
+ *   - 'window': argmax every `windowSteps` steps (from the first active step, or `aligned` on the
+ *     step clock's periods);
  *   - 'count': when a class reaches `minSpikes`.
  * After a decision (or after `maxSteps` without one) the counts start again. Each Decision reports
  * its latency in steps and in µs of event time from the first contributing step.
@@ -37,8 +38,22 @@ export interface DecideOptions {
   readonly calibrate?: { readonly labels: Observable<number>; readonly targetAccuracy: number; readonly minSamples?: number };
   /** 'window': decide every this many steps. */
   readonly windowSteps?: number;
+  /**
+   * 'window': windows are the clock's periods — steps [k·windowSteps, (k+1)·windowSteps) — instead of
+   * starting at the first active step, so they line up with a source whose segments do (the emulator's).
+   */
+  readonly aligned?: boolean;
   /** 'count': decide when a class has this many spikes. */
   readonly minSpikes?: number;
+  /**
+   * What is accumulated per class: output spikes (default), or the population's state snapshot
+   * ('state': e.g. a logistic readout's probabilities; the snn operator must snapshot the population).
+   * When steps carry `triggered` positions (a conv readout of `classes` maps, see triggeredLabels),
+   * only those positions count: where the readout was trained to answer.
+   */
+  readonly evidence?: 'spikes' | 'state';
+  /** 'window': steps at the start of each window that do not count (the delay line still holds the previous input). */
+  readonly settleSteps?: number;
   /** Give up and start again after this many steps without a decision (default: never). */
   readonly maxSteps?: number;
   readonly region?: string;
@@ -96,6 +111,9 @@ export function decide(o: DecideOptions): OperatorFunction<SnnStep, Decision> {
   if (mode === 'window' && !(o.windowSteps! >= 1)) throw new RangeError("decide: mode 'window' needs windowSteps >= 1");
   if (mode === 'count' && !(o.minSpikes! >= 1)) throw new RangeError("decide: mode 'count' needs minSpikes >= 1");
   const now = o.now ?? Date.now;
+  const aligned = mode === 'window' && (o.aligned ?? false);
+  const byState = o.evidence === 'state';
+  const settle = o.settleSteps ?? 0;
   return (source) =>
     new Observable<Decision>((subscriber) => {
       let classOf: Int32Array | undefined;
@@ -142,9 +160,31 @@ export function decide(o: DecideOptions): OperatorFunction<SnnStep, Decision> {
             if (startStep < 0 && (s.events > 0 || spikes.length > 0)) {
               startStep = s.step;
               startUs = s.tStartUs;
+              if (aligned) {
+                startStep = s.step - (s.step % o.windowSteps!);
+                startUs = s.tStartUs - (s.step - startStep) * s.dtUs;
+              }
+            } else if (aligned && startStep >= 0 && s.step - startStep >= o.windowSteps!) {
+              // Steps were skipped (none emitted): this step opens its own period.
+              startStep = s.step - (s.step % o.windowSteps!);
+              startUs = s.tStartUs - (s.step - startStep) * s.dtUs;
+              counts.fill(0);
             }
             if (startStep < 0) return;
-            for (const j of spikes) if (j < classOf!.length) counts[classOf![j]!]!++;
+            const elapsedNow = s.step - startStep + 1;
+            if (byState) {
+              const v = s.state?.[o.population];
+              if (!v) {
+                subscriber.error(new RangeError(`decide: evidence 'state' needs the snn operator to snapshot population '${o.population}'`));
+                return;
+              }
+              if (elapsedNow > settle) {
+                if (s.triggered && typeof o.classes === 'number') {
+                  const plane = v.length / o.classes;
+                  for (let c = 0; c < o.classes; c++) for (const q of s.triggered) counts[c] += v[c * plane + q]!;
+                } else for (let j = 0; j < v.length && j < classOf!.length; j++) counts[classOf![j]!] += v[j]!;
+              }
+            } else if (elapsedNow > settle) for (const j of spikes) if (j < classOf!.length) counts[classOf![j]!]!++;
             const elapsed = s.step - startStep + 1;
             const { index, confidence } = maxSoftmax(counts, beta);
             const any = counts.some((c) => c > 0);

@@ -18,5 +18,6 @@ export { countWindows } from './count-windows.js';
 export { mergeByTime, type MergeByTimeOptions, type MergeByTimeStats, type MergedStream } from './merge-by-time.js';
 export { encode, type ValueSample } from './encode.js';
 export { tapMetrics, type LatencySummary, type MetricsReport, type TapMetricsOptions } from './tap-metrics.js';
+export { triggeredLabels, type TriggeredLabelsOptions } from './triggered-labels.js';
 export { snn, type SignalMode, type SnnOptions, type SnnStep } from './snn.js';
 export { decide, ConfidenceCalibrator, maxSoftmax, type DecideOptions } from './decide.js';

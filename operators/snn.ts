@@ -4,10 +4,13 @@
  * and are given to each step as named signals; learning can be switched on and off by a stream.
  *
  * Signals are sampled at each step: a 'hold' signal (default; labels) keeps its last value until a
- * new one arrives; a 'pulse' signal (rewards) is given to exactly one step and then cleared.
+ * new one arrives; a 'pulse' signal (rewards) is given to exactly one step and then cleared. A batch
+ * may also carry its own `signals` (per-step targets from `triggeredLabels`), given to its step only.
  *
  * Each emission carries copies of the step's output spikes (the engine's own views are recycled a
- * few steps later) and, when `snapshot` names populations, a copy of their membranes.
+ * few steps later) and, when `snapshot` names populations, a copy of their state: the membranes of
+ * LIF populations; for logistic ones σ(a + b) of the input that arrived in this step (what a decision
+ * can weigh, not just spikes).
  *
  * @example
  *   import { snn } from 'spikeflow';
@@ -24,6 +27,7 @@
 import { Observable, type OperatorFunction, type Subscription } from 'rxjs';
 import type { Network } from '../src/snn/network.js';
 import type { LifPopulationRuntime } from '../src/snn/neurons/populations.js';
+import type { LogisticPopulationRuntime } from '../src/snn/neurons/logistic.js';
 import type { StepBatch } from './bin-steps.js';
 
 export type SignalMode = 'hold' | 'pulse';
@@ -40,7 +44,7 @@ export interface SnnOptions {
   readonly signalModes?: Readonly<Record<string, SignalMode>>;
   /** Learning on (true) or off (false), switched while running. */
   readonly learning?: Observable<boolean>;
-  /** LIF populations whose membranes are copied into each emission. */
+  /** Populations whose state is copied into each emission (LIF: membrane v; logistic: probability p). */
   readonly snapshot?: readonly string[];
 }
 
@@ -54,7 +58,9 @@ export interface SnnStep {
   readonly spikes: Readonly<Record<string, Int32Array>>;
   /** Size of each output population (one shared object). */
   readonly sizes: Readonly<Record<string, number>>;
-  /** Membrane copies of the `snapshot` populations. */
+  /** Conv readout positions whose centre spiked (passed on from the batch, see triggeredLabels). */
+  readonly triggered?: Int32Array;
+  /** State copies of the `snapshot` populations (LIF membranes, logistic probabilities). */
   readonly state?: Readonly<Record<string, Float64Array>>;
 }
 
@@ -64,7 +70,14 @@ export function snn(options: SnnOptions): OperatorFunction<StepBatch, SnnStep> {
   if (inputPop.spec.model !== 'input') throw new RangeError(`snn: '${options.input}' is not an input population`);
   const outputs = options.outputs ?? [...net.populations.values()].filter((p) => p.spec.model !== 'input').map((p) => p.spec.name);
   const sizes: Record<string, number> = Object.freeze(Object.fromEntries(outputs.map((o) => [o, net.population(o).size])));
-  for (const s of options.snapshot ?? []) if (!('state' in net.population(s))) throw new RangeError(`snn: snapshot population '${s}' has no membrane`);
+  /** A copy of the population's state: LIF membranes; logistic σ(a + b) of this step's arrivals (what they say now, not the last threshold). */
+  const snapshotOf = (name: string): (() => Float64Array) => {
+    const pop = net.population(name);
+    if (pop.spec.model === 'logistic') return () => (pop as LogisticPopulationRuntime).predict();
+    if ('state' in pop && (pop as LifPopulationRuntime).state.v) return () => (pop as LifPopulationRuntime).state.v.slice();
+    throw new RangeError(`snn: snapshot population '${name}' has no membrane or probability`);
+  };
+  const snapshots = (options.snapshot ?? []).map((s) => [s, snapshotOf(s)] as const);
   return (source) =>
     new Observable<SnnStep>((subscriber) => {
       const current: Record<string, number | ArrayLike<number>> = {};
@@ -80,8 +93,10 @@ export function snn(options: SnnOptions): OperatorFunction<StepBatch, SnnStep> {
               subscriber.error(new RangeError(`snn: step ${batch.step} has ${batch.size} inputs but population '${options.input}' has ${inputPop.size}`));
               return;
             }
+            // Signals carried by the batch itself (per-step targets, e.g. triggeredLabels) hold for this step only.
+            const carried = batch.signals;
             try {
-              net.step({ spikes: { [options.input]: batch.active }, signals: { ...current } });
+              net.step({ spikes: { [options.input]: batch.active }, signals: carried ? { ...current, ...carried } : { ...current } });
             } catch (e) {
               subscriber.error(e);
               return;
@@ -90,11 +105,11 @@ export function snn(options: SnnOptions): OperatorFunction<StepBatch, SnnStep> {
             const spikes: Record<string, Int32Array> = {};
             for (const o of outputs) spikes[o] = net.spikes(o).slice();
             let state: Record<string, Float64Array> | undefined;
-            if (options.snapshot?.length) {
+            if (snapshots.length) {
               state = {};
-              for (const s of options.snapshot) state[s] = (net.population(s) as LifPopulationRuntime).state.v.slice();
+              for (const [s, copy] of snapshots) state[s] = copy();
             }
-            subscriber.next({ step: batch.step, tStartUs: batch.tStartUs, dtUs: batch.dtUs, events: batch.events, spikes, sizes, ...(state ? { state } : {}) });
+            subscriber.next({ step: batch.step, tStartUs: batch.tStartUs, dtUs: batch.dtUs, events: batch.events, spikes, sizes, ...(state ? { state } : {}), ...(batch.triggered ? { triggered: batch.triggered } : {}) });
           },
           error: (e) => subscriber.error(e),
           complete: () => subscriber.complete(),

@@ -2,6 +2,7 @@
 import { inspect, inspectHelp } from './commands/inspect.js';
 import { convert, convertHelp } from './commands/convert.js';
 import { demo, demoHelp } from './commands/demo.js';
+import { emulate, emulateHelp } from './commands/emulate.js';
 import { simulate, simulateHelp } from './commands/simulate.js';
 import { run, runHelp } from './commands/run.js';
 import { validate, validateHelp } from './commands/validate.js';
@@ -13,6 +14,7 @@ type Command = (argv: string[], print: (s: string) => void) => number | Promise<
 
 const COMMANDS: Record<string, { run: Command; help: string }> = {
   demo: { run: demo, help: demoHelp },
+  emulate: { run: emulate, help: emulateHelp },
   inspect: { run: inspect, help: inspectHelp },
   convert: { run: convert, help: convertHelp },
   simulate: { run: simulate, help: simulateHelp },

@@ -28,6 +28,8 @@ import { roi } from '../../operators/roi.js';
 import { rotate, type RotationDeg } from '../../operators/rotate.js';
 import { snn, type SnnStep } from '../../operators/snn.js';
 import { transpose } from '../../operators/transpose.js';
+import { triggeredLabels } from '../../operators/triggered-labels.js';
+import type { TruthLabel } from './label-timeline.js';
 import { packetOf, type EventPacket, type Geometry } from '../events/packet.js';
 import { backendByName } from '../snn/backends/select.js';
 import { buildNetwork, type Network } from '../snn/network.js';
@@ -56,8 +58,8 @@ export interface BuildContext {
   readonly announce: (line: string) => void;
   /** Prints a data line (the 'log' sink). */
   readonly print: (line: string) => void;
-  /** Ground-truth class indices of a labelled source. */
-  readonly labelsOf: (sourceId: string) => Observable<number>;
+  /** Ground truth of a labelled source: each class with the event time it holds from. */
+  readonly labelsOf: (sourceId: string) => Observable<TruthLabel>;
   /** Kinds arriving on the node's inputs (sinks publish per kind). */
   readonly inputKinds: readonly StreamKind[];
   /** The pipeline's name (put on decisions). */
@@ -68,8 +70,8 @@ export interface BuiltSource {
   readonly stream: Observable<unknown>;
   readonly pause?: () => void;
   readonly resume?: () => void;
-  /** Class index of the current ground truth (labelled sources). */
-  readonly labels?: Observable<number>;
+  /** Ground truth (labelled sources): each class index with the event time it holds from. */
+  readonly labels?: Observable<TruthLabel>;
   readonly stats: () => Record<string, number>;
 }
 
@@ -151,9 +153,10 @@ registerNodeCheck('source', 'file', (p, path, ctx) =>
 defineSource(
   {
     name: 'emulator',
-    doc: 'The DVS emulator (moving scenes) with ground-truth motion labels.',
+    doc: 'The DVS emulator (moving scenes) with ground-truth motion labels; pausable.',
     produces: 'events',
     labels: true,
+    pausable: true,
     params: {
       ...geometryParams,
       seed: field(int(), 'random seed'),
@@ -178,7 +181,7 @@ defineSource(
         return pk;
       }),
     );
-    return { stream, labels: em.labels.pipe(map((l) => l.class_index)), stats: () => ({ events, packets }) };
+    return { stream, pause: () => em.pause(), resume: () => em.resume(), labels: em.labels.pipe(map((l) => ({ classIndex: l.class_index, tStartUs: l.t_start_us }))), stats: () => ({ events, packets }) };
   },
 );
 
@@ -394,6 +397,35 @@ defineOp(
   }),
 );
 
+defineOp(
+  {
+    name: 'triggeredLabels',
+    doc: "Labels a conv readout's class maps at the positions whose centre spiked (spike-triggered targets).",
+    accepts: ['steps'],
+    produces: 'steps',
+    params: {
+      truth: field(str(), 'id of a labelled source (the class in force at each step)', true),
+      classes: field(int({ ge: 1 }), 'class maps of the readout population', true),
+      kernelSize: field(int({ ge: 1 }), 'conv kernel side', true),
+      stride: field(int({ ge: 1 }), 'conv stride', true),
+      warmupSteps: field(int({ ge: 0 }), 'steps after each label left unlabelled (default 0)'),
+      every: field(int({ ge: 1 }), 'label every n-th eligible step (default 1)'),
+      signal: field(str(), "readout signal name (default 'label')"),
+    },
+  },
+  (p, ctx) => ({
+    operator: triggeredLabels({
+      labels: ctx.labelsOf(p.truth as string),
+      classes: p.classes as number,
+      kernelSize: p.kernelSize as number,
+      stride: p.stride as number,
+      warmupSteps: p.warmupSteps as number | undefined,
+      every: p.every as number | undefined,
+      signal: p.signal as string | undefined,
+    }) as OperatorFunction<unknown, unknown>,
+  }),
+);
+
 const networkSchema: ParamSchema = {
   type: 'object',
   fields: {
@@ -416,6 +448,7 @@ defineOp(
       outputs: field({ type: 'array', items: str() }, 'populations whose spikes are emitted (default: all non-input)'),
       backend: field(str(['cpu', 'wasm']), "engine backend (default 'cpu')"),
       learning: field(bool, 'learning on (default true)'),
+      snapshot: field({ type: 'array', items: str() }, 'populations whose state goes with each step (LIF membranes, logistic probabilities)'),
     },
   },
   async (p, ctx) => {
@@ -423,7 +456,7 @@ defineOp(
     const network = buildNetwork(spec, { backend: await backendByName((p.backend as string | undefined) ?? 'cpu') });
     if (p.learning === false) network.setLearning(false);
     const input = (p.input as string | undefined) ?? spec.populations.find((q) => q.model === 'input')!.name;
-    return { operator: snn({ network, input, outputs: p.outputs as string[] | undefined }) as OperatorFunction<unknown, unknown>, network };
+    return { operator: snn({ network, input, outputs: p.outputs as string[] | undefined, snapshot: p.snapshot as string[] | undefined }) as OperatorFunction<unknown, unknown>, network };
   },
 );
 
@@ -499,6 +532,9 @@ defineOp(
       confidence: field(num({ gt: 0, lt: 1 }), 'confidence threshold (default 0.9)'),
       beta: field(num({ gt: 0 }), 'softmax inverse temperature (default 1)'),
       windowSteps: field(int({ ge: 1 }), "mode 'window': steps per decision"),
+      evidence: field(str(['spikes', 'state']), "what is summed per class: spikes (default) or the snapshot state (the snn node's snapshot)"),
+      settleSteps: field(int({ ge: 0 }), "mode 'window': first steps of each window not counted (default 0)"),
+      aligned: field(bool, "mode 'window': windows on the step clock's periods (default false: from the first active step)"),
       minSpikes: field(int({ ge: 1 }), "mode 'count': spikes for a decision"),
       maxSteps: field(int({ ge: 1 }), 'give up after this many steps without a decision'),
       region: field(str(), 'region / sensor name on the decisions (default: the node id)'),
@@ -517,11 +553,14 @@ defineOp(
         confidence: p.confidence as number | undefined,
         beta: p.beta as number | undefined,
         windowSteps: p.windowSteps as number | undefined,
+        aligned: p.aligned as boolean | undefined,
+        evidence: p.evidence as 'state' | undefined,
+        settleSteps: p.settleSteps as number | undefined,
         minSpikes: p.minSpikes as number | undefined,
         maxSteps: p.maxSteps as number | undefined,
         region: (p.region as string | undefined) ?? ctx.id,
         pipeline: ctx.pipelineName,
-        ...(truth && p.targetAccuracy !== undefined ? { calibrate: { labels: ctx.labelsOf(truth), targetAccuracy: p.targetAccuracy as number } } : {}),
+        ...(truth && p.targetAccuracy !== undefined ? { calibrate: { labels: ctx.labelsOf(truth).pipe(map((l) => l.classIndex)), targetAccuracy: p.targetAccuracy as number } } : {}),
       }) as OperatorFunction<unknown, unknown>,
     };
   },

@@ -24,6 +24,7 @@ import { EdgeQueue, type EdgeQueueStats, type QueuePolicy } from './edge-queue.j
 import { opBuilders, sinkBuilders, sourceBuilders, type BuildContext, type BuiltSink, type BuiltSource } from './nodes.js';
 import { checkpointNode, inputsOf, producedKind, roleOf, topoOrder, typeNameOf, validatePipeline, type PipelineSpec } from './pipeline.js';
 import { nodeType, type StreamKind } from './registry.js';
+import { LabelTimeline, type TruthLabel } from './label-timeline.js';
 import { isAbsolute, resolve } from 'node:path';
 
 export interface RunOptions {
@@ -65,6 +66,9 @@ export interface PipelineMetrics {
   readonly judged: number;
   readonly correct: number;
   readonly accuracy?: number;
+  /** Accuracy over the last `recentJudged` (at most 100) judged decisions: learning progress. */
+  readonly recentAccuracy?: number;
+  readonly recentJudged?: number;
   readonly sources: Readonly<Record<string, Record<string, number>>>;
   readonly sinks: Readonly<Record<string, Record<string, number>>>;
 }
@@ -87,7 +91,10 @@ export interface RunningPipeline {
   readonly networks: ReadonlyMap<string, Network>;
 }
 
-type QueueItem = { readonly item: unknown; readonly at: number; readonly label?: number };
+type QueueItem = { readonly item: unknown; readonly at: number; readonly label?: TruthLabel };
+
+/** Judged decisions the recent accuracy is over. */
+const RECENT = 100;
 
 /** Latencies kept for percentiles: a bounded reservoir (uniform sample of the whole run). */
 class LatencySample {
@@ -118,7 +125,7 @@ export async function startPipeline(specIn: PipelineSpec, options: RunOptions = 
   const print = options.print ?? ((l: string) => console.log(l));
   const order = topoOrder(spec);
   const outputs = new Map<string, Subject<unknown>>();
-  const labelSubjects = new Map<string, Subject<number>>();
+  const labelSubjects = new Map<string, Subject<TruthLabel>>();
   const networks = new Map<string, Network>();
   const built = new Map<string, BuiltSource>();
   const sinks = new Map<string, BuiltSink>();
@@ -138,12 +145,15 @@ export async function startPipeline(specIn: PipelineSpec, options: RunOptions = 
   let judged = 0;
   let correct = 0;
   const latency = new LatencySample();
-  const truthNow = new Map<string, number>();
+  const truthOf = new Map<string, LabelTimeline>();
+  // The last RECENT judgements (1 = right), for the learning progress on the status line.
+  const recent = new Uint8Array(RECENT);
+  let recentCount = 0;
 
   const kindOf = (id: string): StreamKind => producedKind(spec.nodes.find((n) => n.id === id)!)!;
-  const labelsOf = (id: string): Subject<number> => {
+  const labelsOf = (id: string): Subject<TruthLabel> => {
     let s = labelSubjects.get(id);
-    if (!s) labelSubjects.set(id, (s = new Subject<number>()));
+    if (!s) labelSubjects.set(id, (s = new Subject<TruthLabel>()));
     return s;
   };
 
@@ -182,18 +192,30 @@ export async function startPipeline(specIn: PipelineSpec, options: RunOptions = 
         outputs.set(n.id, out);
         const input = outputs.get(inputsOf(n)[0]!)!;
         const kind = kindOf(n.id);
+        // Steps are counted where they are made (a binner), not again by each step-to-step op.
+        const makesSteps = kind === 'steps' && kindOf(inputsOf(n)[0]!) !== 'steps';
         const truth = type === 'decide' ? (params.truth as string | undefined) : undefined;
-        if (truth) subs.push(labelsOf(truth).subscribe((c) => truthNow.set(truth, c)));
+        if (truth && !truthOf.has(truth)) {
+          const timeline = new LabelTimeline();
+          truthOf.set(truth, timeline);
+          subs.push(labelsOf(truth).subscribe((l) => timeline.push(l)));
+        }
         subs.push(
           input.pipe(b.operator).subscribe({
             next: (v) => {
-              if (kind === 'steps') steps++;
+              if (makesSteps) steps++;
               else if (kind === 'decisions') {
                 decisions++;
                 latency.add(performance.now() - arrival);
-                if (truth && truthNow.has(truth)) {
+                // Judged against the class in force when the decision's last step ended.
+                const d = v as Decision;
+                const t = truth ? truthOf.get(truth)!.at(d.timeUs - 1) : undefined;
+                if (t) {
+                  const right = d.classIndex === t.classIndex;
+                  recent[judged % RECENT] = right ? 1 : 0;
                   judged++;
-                  if ((v as Decision).classIndex === truthNow.get(truth)) correct++;
+                  recentCount = Math.min(RECENT, recentCount + 1);
+                  if (right) correct++;
                 }
               }
               out.next(v);
@@ -250,7 +272,7 @@ export async function startPipeline(specIn: PipelineSpec, options: RunOptions = 
       queues: q,
       judged,
       correct,
-      ...(judged ? { accuracy: correct / judged } : {}),
+      ...(judged ? { accuracy: correct / judged, recentAccuracy: recent.subarray(0, recentCount).reduce((a, x) => a + x, 0) / recentCount, recentJudged: recentCount } : {}),
       sources: Object.fromEntries([...built].map(([id, b]) => [id, b.stats()])),
       sinks: Object.fromEntries([...sinks].map(([id, s]) => [id, s.stats()])),
     };

@@ -25,7 +25,7 @@ export function statusLine(m: PipelineMetrics, prev?: PipelineMetrics): string {
     `x${m.realTimeFactor.toFixed(1)} real time`,
     `drops ${m.dropped}`,
   ];
-  if (m.accuracy !== undefined) parts.push(`accuracy ${(100 * m.accuracy).toFixed(1)}% (${m.judged})`);
+  if (m.accuracy !== undefined) parts.push(`accuracy ${(100 * m.recentAccuracy!).toFixed(1)}% last ${m.recentJudged}, ${(100 * m.accuracy).toFixed(1)}% of ${m.judged}`);
   return parts.join(' | ');
 }
 

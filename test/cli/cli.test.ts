@@ -115,9 +115,9 @@ test('convert carries AEDAT4 side streams into AEDAT4', async () => {
   assert.deepEqual(j.side_streams, { trigger: 15, imu: 130, frame: 3 });
 });
 
-test('demo emulates, records and reads back the same events', async () => {
+test('emulate emulates, records and reads back the same events', async () => {
   const dir = join(tmp, 'demo');
-  const r = await cli('demo', '--out', dir, '--seconds', '0.5', '--seed', '3');
+  const r = await cli('emulate', '--out', dir, '--seconds', '0.5', '--seed', '3');
   assert.equal(r.code, 0, r.err);
   const j = JSON.parse(r.out);
   assert.ok(j.events_written > 1000);

@@ -24,7 +24,8 @@ function metrics(wallS: number, events: number, extra: Partial<PipelineMetrics> 
 test('status line: rates over the last interval, latency, drops, accuracy only with ground truth', () => {
   const line = statusLine(metrics(3, 3_500_000), metrics(2, 1_000_000));
   assert.equal(line, '3s | 2.50M ev/s | 25.0k steps/s | 7 decisions | latency p50 0.50 p99 2.25 ms | x2.0 real time | drops 4');
-  assert.match(statusLine(metrics(1, 10, { judged: 8, correct: 6, accuracy: 0.75 })), / \| accuracy 75\.0% \(8\)$/);
+  // Learning progress: the last (up to 100) judged decisions first, then the whole run.
+  assert.match(statusLine(metrics(1, 10, { judged: 180, correct: 90, accuracy: 0.5, recentAccuracy: 0.75, recentJudged: 100 })), / \| accuracy 75\.0% last 100, 50\.0% of 180$/);
 });
 
 test('on a terminal the line redraws in place; otherwise plain lines, at most every plainEveryMs', async () => {

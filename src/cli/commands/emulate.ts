@@ -1,7 +1,7 @@
 /**
- * `spikeflow demo`: the main job until pipelines exist. The emulator renders a moving texture
- * (random directions and speeds, seeded), the events are recorded with a writer, and the
- * recording is inspected back — showing emulator, writer and decoder end to end.
+ * `spikeflow emulate`: the emulator renders a moving texture (random directions and speeds,
+ * seeded), the events are recorded with a writer, and the recording is inspected back — emulator,
+ * writer and decoder end to end, and a recording with ground truth to play with.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -13,15 +13,15 @@ import { decodeFile } from '../decode-file.js';
 import { numberOption, parseArgs, UsageError } from '../args.js';
 import { writeFileAtomic } from '../write-atomic.js';
 
-export const demoHelp = `spikeflow demo [--out DIR] [--seconds S] [--format evt3|aedat4|csv] [--seed N] [--size N]
+export const emulateHelp = `spikeflow emulate [--out DIR] [--seconds S] [--format evt3|aedat4|csv] [--seed N] [--size N]
   Emulates an event camera watching a texture move in random directions (ground truth labels in
   DIR/demo.labels.json), records the events (default EVT 3.0, DIR/demo.raw) and inspects the file.`;
 
 const EXT: Record<string, string> = { evt3: '.raw', aedat4: '.aedat4', csv: '.csv' };
 
-export function demo(argv: string[], print: (s: string) => void): number {
+export function emulate(argv: string[], print: (s: string) => void): number {
   const args = parseArgs(argv, { values: ['out', 'seconds', 'format', 'seed', 'size'] });
-  if (args.positional.length) throw new UsageError(`demo takes no positional arguments\n${demoHelp}`);
+  if (args.positional.length) throw new UsageError(`emulate takes no positional arguments\n${emulateHelp}`);
   const format = (args.options.format as string | undefined) ?? 'evt3';
   if (!EXT[format]) throw new UsageError(`--format must be one of ${Object.keys(EXT).join(', ')}, got '${format}'`);
   const seconds = numberOption(args.options, 'seconds', 2);
@@ -51,7 +51,7 @@ export function demo(argv: string[], print: (s: string) => void): number {
   const json = summary.toJSON(decoder);
   print(JSON.stringify({ recording: file, labels: join(dir, 'demo.labels.json'), segments: labels.length, events_written: written, inspect: json }, null, 2));
   if (json.events !== written) {
-    console.error(`spikeflow demo: wrote ${written} events but read back ${json.events}`);
+    console.error(`spikeflow emulate: wrote ${written} events but read back ${json.events}`);
     return 1;
   }
   return 0;
