@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- decode [--runs N] [--min-ms M] [--chunk BYTES] [--only TEXT] [--quick]`
+ * `npm run bench -- decode [--runs N] [--min-ms M] [--chunk BYTES] [--only TEXT] [--pool kernel|heap] [--quick]`
  *
  * Decode throughput on one core: each shared recording is decoded into packets many times, the
  * whole file pushed in large chunks as a file reader would (default 1 MiB), packets counted and
@@ -8,6 +8,10 @@
  * per format in Mev/s and MB/s. The fixed cost per stream (decoding the header alone: decoder
  * creation, header parsing, first packet buffers) is reported too, since it dominates on the small
  * recordings (a few KB); the "steady" figure repeats a small recording's body to 8 MiB instead.
+ *
+ * The consumer releases every packet, so by default its pool takes its buffers from the WASM kernels'
+ * memory (kernelPacketPool: the kernels write events in place, no copy out of their staging area);
+ * `--pool heap` measures with an ordinary PacketPool instead (staging area copied into the packets).
  *
  * Two comparisons per format:
  *  - the expelliarmus C decoder (gcc -O2, decode only), measured on this machine class:
@@ -19,6 +23,7 @@
 import { performance } from 'node:perf_hooks';
 import { PacketPool } from '../src/events/pool.js';
 import { getFormat } from '../src/formats/registry.js';
+import { kernelPacketPool } from '../src/formats/wasm-kernels.js';
 import type { DecoderOptions } from '../src/formats/types.js';
 import { cutStructure, decoderAvailable } from '../test/helpers/mutate.js';
 import { RECORDINGS, type Recording } from '../test/helpers/recordings.js';
@@ -32,10 +37,12 @@ interface Settings {
   minMs: number;
   chunk: number;
   only: string | undefined;
+  /** Where the consumer's pool takes its buffers: the kernels' memory, or the JS heap. */
+  pool: 'kernel' | 'heap';
 }
 
 function parseArgs(args: string[]): Settings {
-  const s: Settings = { runs: 7, minMs: 300, chunk: 1 << 20, only: undefined };
+  const s: Settings = { runs: 7, minMs: 300, chunk: 1 << 20, only: undefined, pool: 'kernel' };
   for (let i = 0; i < args.length; i++) {
     const a = args[i]!;
     const value = () => {
@@ -47,10 +54,15 @@ function parseArgs(args: string[]): Settings {
     else if (a === '--min-ms') s.minMs = Math.max(1, Number(value()));
     else if (a === '--chunk') s.chunk = Math.max(1, Number(value()));
     else if (a === '--only') s.only = value();
+    else if (a === '--pool') {
+      const v = value();
+      if (v !== 'kernel' && v !== 'heap') throw new Error(`--pool must be kernel or heap, got ${v}`);
+      s.pool = v;
+    }
     else if (a === '--quick') {
       s.runs = 3;
       s.minMs = 100;
-    } else throw new Error(`decode bench: unknown argument ${a} (use --runs N, --min-ms M, --chunk BYTES, --only TEXT, --quick)`);
+    } else throw new Error(`decode bench: unknown argument ${a} (use --runs N, --min-ms M, --chunk BYTES, --only TEXT, --pool kernel|heap, --quick)`);
   }
   return s;
 }
@@ -90,9 +102,9 @@ function measure(fn: () => number, s: Settings): { msPerCall: number; events: nu
  * each later decode gets a fresh pool instead (so the bench does not grow without bound), and
  * `keepsBuffers` says so.
  */
-function productDecode(rec: Recording, bytes: Uint8Array, chunk: number): { decode: () => number; keepsBuffers: () => boolean } {
+function productDecode(rec: Recording, bytes: Uint8Array, chunk: number, poolKind: Settings['pool']): { decode: () => number; keepsBuffers: () => boolean } {
   const desc = getFormat(rec.format);
-  const shared = new PacketPool(65536);
+  const shared = poolKind === 'kernel' ? kernelPacketPool(65536) : new PacketPool(65536);
   let calls = 0;
   let keeps = false;
   const decode = () => {
@@ -251,7 +263,7 @@ export async function main(args: string[]): Promise<Record<string, unknown>> {
   const recordings: Record<string, RecordingFigures> = {};
   const placeholders: string[] = [];
   const problems: string[] = [];
-  console.log(`decode bench: ${s.runs} runs of >= ${s.minMs} ms, ${s.chunk}-byte chunks, median run reported, one core`);
+  console.log(`decode bench: ${s.runs} runs of >= ${s.minMs} ms, ${s.chunk}-byte chunks, ${s.pool === 'kernel' ? 'packet buffers in the kernels\' memory' : 'packet buffers on the JS heap'}, median run reported, one core`);
   for (const rec of RECORDINGS) {
     if (s.only && rec.format !== s.only && !rec.file.startsWith(s.only)) continue;
     const desc = getFormat(rec.format);
@@ -261,10 +273,10 @@ export async function main(args: string[]): Promise<Record<string, unknown>> {
       continue;
     }
     const bytes = readShared(rec.file);
-    const product = productDecode(rec, bytes, s.chunk);
+    const product = productDecode(rec, bytes, s.chunk, s.pool);
     const ours = measure(product.decode, s);
     const header = bytes.subarray(0, cutStructure(rec.format, bytes, rec.options).dataStart);
-    const setup = measure(productDecode(rec, header, s.chunk).decode, { ...s, minMs: Math.min(s.minMs, 100) });
+    const setup = measure(productDecode(rec, header, s.chunk, s.pool).decode, { ...s, minMs: Math.min(s.minMs, 100) });
     const f: RecordingFigures = {
       format: rec.format,
       events: ours.events,
@@ -279,7 +291,7 @@ export async function main(args: string[]): Promise<Record<string, unknown>> {
     if (f.keepsBuffers) problems.push(`${rec.file}: the ${rec.format} decoder keeps a pool buffer per stream (no PacketBuilder.finish at end): measured with a fresh pool per decode`);
     const steady = steadyStream(rec, bytes);
     if (steady) {
-      const m = measure(productDecode(rec, steady, s.chunk).decode, s);
+      const m = measure(productDecode(rec, steady, s.chunk, s.pool).decode, s);
       f.steadyMevs = round(m.events / m.msPerCall / 1000);
     }
     if (!f.countOk) problems.push(`${rec.file}: decoded ${ours.events} events, README says ${rec.events}`);
@@ -336,7 +348,7 @@ export async function main(args: string[]): Promise<Record<string, unknown>> {
   console.log('(steady: the largest recording, its body repeated to 8 MiB when it is small; C: expelliarmus, gcc -O2, measured on this machine class)');
   for (const p of problems) console.log(`PROBLEM: ${p}`);
   return {
-    settings: { runs: s.runs, minMs: s.minMs, chunkBytes: s.chunk },
+    settings: { runs: s.runs, minMs: s.minMs, chunkBytes: s.chunk, pool: s.pool },
     cReferenceMevs: C_REFERENCE_MEVS,
     cReferenceNote: 'expelliarmus C decoder, gcc -O2, decode only, measured on this machine class (not in this process)',
     formats,

@@ -1,5 +1,7 @@
 // Compiles the AssemblyScript kernels in src/wasm/*.as.ts to dist/wasm/*.wasm (nothing to do when there are none).
-// Decoder kernels get a fixed 2 MiB memory; the SNN kernels import theirs, sized to each network.
+// The decode kernels (layout.ts) import one shared memory of 64 MiB (1024 pages: layout.ts MEMORY_PAGES),
+// created by src/formats/wasm-kernels.ts; the LZ4 kernel has its own fixed 2 MiB; the SNN kernels import
+// theirs, sized to each network.
 import { readdirSync, mkdirSync, existsSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
@@ -7,7 +9,14 @@ import { join } from 'node:path';
 const root = new URL('..', import.meta.url).pathname;
 const srcDir = join(root, 'src', 'wasm');
 const outDir = join(root, 'dist', 'wasm');
-const MEMORY = { 'snn.as.ts': ['--importMemory', '--initialMemory', '1'] };
+const DECODE_MEMORY = ['--importMemory', '--initialMemory', '1024', '--maximumMemory', '1024'];
+const MEMORY = {
+  'snn.as.ts': ['--importMemory', '--initialMemory', '1'],
+  'evt2.as.ts': DECODE_MEMORY,
+  'evt21.as.ts': DECODE_MEMORY,
+  'evt3.as.ts': DECODE_MEMORY,
+  'dat.as.ts': DECODE_MEMORY,
+};
 const FIXED_MEMORY = ['--initialMemory', '32', '--maximumMemory', '32'];
 const kernels = existsSync(srcDir) ? readdirSync(srcDir).filter((f) => f.endsWith('.as.ts')) : [];
 if (kernels.length) mkdirSync(outDir, { recursive: true });

@@ -3,30 +3,38 @@
  * by `npm run build`, which `npm ci` runs) and reports which kernel each format uses. When a kernel
  * file is missing or fails to load, the decoders use their TypeScript loops and `kernelInfo()` says why.
  *
- * Every kernel has the same shape ("staging kernel", memory map in src/wasm/layout.ts): the decoder
- * copies whole input words into `input`, keeps its state in `state` (f64 slots, meaning per kernel),
- * calls `decodeBlock(i, end)` over units (words, or records for DAT) and copies the staged events out
- * of `x/y/t/p` (views of the kernel's memory) into its packets. EVT 2.0 and DAT stage at most one
- * event per unit, so their calls cover at most `stage` units; the vector formats (EVT 2.1, 3.0) stop
- * by themselves when their staging area is nearly full. When `stoppedAt()`
- * is below `end`, the kernel left the unit there unconsumed — a rare word (trigger, monitoring, IMU,
- * unknown type) or, for vector formats, a full staging area — and the TypeScript reference loop
- * decodes that one unit before the kernel resumes after it. So the output is the reference's,
- * bit for bit, and the kernels only have to be fast on the common words.
+ * Every decode kernel has the same shape (memory map in src/wasm/layout.ts): the decoder copies whole
+ * input words into `input`, keeps its state in `state` (f64 slots, meaning per kernel) and calls
+ * `decodeInto(kernel, builder, i, end)` over units (words, or records for DAT). The events go straight
+ * into the builder's packet buffer when that buffer lies in the kernels' memory (a PacketPool on
+ * `kernelArena()`, e.g. `kernelPacketPool()`), else into the kernel's staging area (`x/y/t/p`), which is
+ * then copied into the builder's buffer. EVT 2.0 and DAT give at most one event per unit, so a call
+ * covers at most as many units as there is room for events; the vector formats (EVT 2.1, 3.0) stop by
+ * themselves when the room is nearly used. When `stoppedAt()` is below the end that decodeInto returned,
+ * the kernel left the unit there unconsumed — a rare word (trigger, monitoring, IMU, unknown type) or,
+ * for vector formats, a full output area — and the TypeScript reference loop decodes that one unit
+ * before the kernel resumes after it. So the output is the reference's, bit for bit, and the kernels
+ * only have to be fast on the common words.
  *
- * Memory never grows (fixed 2 MiB), so the views made at load time stay valid. One instance per
- * kernel per process: decoders use it synchronously, one block at a time, and hand their state in
- * before every call.
+ * All four decode kernels import one memory (64 MiB, fixed: it never grows, so views of it stay
+ * valid): 2 MiB of input, state and staging shared by the kernels (they run synchronously, one call at
+ * a time, with the state handed in before each call), and a packet-buffer arena for the rest. One
+ * instance per kernel per process.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { PacketBuilder } from '../events/builder.js';
+import { PacketPool, SlabArena } from '../events/pool.js';
 import { lz4DecodeBlock } from './lz4-block.js';
 import { emitStaged } from './prophesee/timebase.js';
 
 export interface StagingKernel {
   readonly name: KernelName;
+  /** The kernels' shared memory (never detaches: the memory never grows). */
+  readonly buffer: ArrayBuffer;
+  /** At most one event per unit (EVT 2.0, DAT): a call covers at most as many units as there is room for events. */
+  readonly onePerUnit: boolean;
   /** Staging capacity in events (EVT 2.0 and DAT: also the most units one decodeBlock call may cover). */
   readonly stage: number;
   /** Input capacity in 32-bit words (1 MiB). */
@@ -41,8 +49,8 @@ export interface StagingKernel {
   readonly p: Uint8Array;
   /** Decoder state slots read and written by decodeBlock (see the kernel's doc comment). */
   readonly state: Float64Array;
-  /** Decode units [i, end) of `input`; returns the number of events staged. */
-  decodeBlock(i: number, end: number): number;
+  /** Decode units [i, end) of `input` into the arrays at byte addresses ox, oy, ot, op, room for `room` events; returns the number written. */
+  decodeBlock(i: number, end: number, ox: number, oy: number, ot: number, op: number, room: number): number;
   /** The unit the last decodeBlock stopped at, unconsumed (== end when it ran through). */
   stoppedAt(): number;
 }
@@ -68,13 +76,44 @@ const addr = (v: unknown): number => (typeof v === 'number' ? v : Number((v as W
 /** Number of f64 state slots every kernel reserves (layout.ts). */
 const STATE_SLOTS = 8;
 /** src/wasm/layout.ts ABI: a kernel file built from older or newer sources is not used. */
-const KERNEL_ABI = 1;
+const KERNEL_ABI = 2;
+/** layout.ts MEMORY_PAGES and ARENA: the shared memory's size and where its packet-buffer arena starts. */
+const MEMORY_PAGES = 1024;
+const ARENA_START = 2 << 20;
+
+let decodeMemory: WebAssembly.Memory | undefined;
+let arena: SlabArena | undefined;
+
+/** The memory the decode kernels share (created on first use, fixed size). */
+function sharedMemory(): WebAssembly.Memory {
+  return (decodeMemory ??= new WebAssembly.Memory({ initial: MEMORY_PAGES, maximum: MEMORY_PAGES }));
+}
+
+/**
+ * The packet-buffer arena in the decode kernels' memory (62 MiB): buffers of a PacketPool on it are
+ * written by the kernels directly. It exists even when the kernels are not built (the TypeScript loops
+ * write into its buffers as into any other), it is then only not faster.
+ */
+export function kernelArena(): SlabArena {
+  return (arena ??= new SlabArena(sharedMemory().buffer, ARENA_START, MEMORY_PAGES * 65536));
+}
+
+/**
+ * A PacketPool whose buffers lie in the kernels' memory while it has room (`capacity` events each:
+ * 65,536 take 832 KiB, so about 75 fit), for consumers that release every packet (pool.release):
+ * decoders using it write events in place, without the copy out of the staging area. Packets that
+ * are never released keep their buffer taken (it cannot be garbage-collected); once the arena is
+ * used up, the pool hands out ordinary buffers and the decoders copy again (see PacketPool).
+ */
+export function kernelPacketPool(capacity = 65536, maxIdle = 16): PacketPool {
+  return new PacketPool(capacity, maxIdle, kernelArena());
+}
 
 /**
  * Instantiate dist/wasm/NAME.wasm and check its ABI export (`abiExport` must equal `abi`); null, with
  * the reason in status[name], when the file is missing or unusable.
  */
-function instantiate(name: KernelName | 'lz4', abiExport: string, abi: number): Record<string, unknown> | null {
+function instantiate(name: KernelName | 'lz4', abiExport: string, abi: number, memory?: WebAssembly.Memory): Record<string, unknown> | null {
   const path = kernelPath(name);
   if (!path) {
     const where = process.env['SPIKEFLOW_WASM_DIR'] ? join(process.env['SPIKEFLOW_WASM_DIR'], `${name}.wasm`) : `dist/wasm/${name}.wasm`;
@@ -82,16 +121,21 @@ function instantiate(name: KernelName | 'lz4', abiExport: string, abi: number): 
     return null;
   }
   try {
-    const inst = new WebAssembly.Instance(new WebAssembly.Module(readFileSync(path)), {
-      env: {
-        abort: () => {
-          throw new Error(`${name} kernel aborted`);
-        },
+    const module = new WebAssembly.Module(readFileSync(path));
+    const ex0 = WebAssembly.Module.exports(module).some((e) => e.name === abiExport);
+    const wantsMemory = WebAssembly.Module.imports(module).some((i) => i.kind === 'memory');
+    if (!ex0 || wantsMemory !== (memory !== undefined)) throw new Error(`built from other sources (expected ABI ${abi}): run npm run build`);
+    const env: Record<string, unknown> = {
+      abort: () => {
+        throw new Error(`${name} kernel aborted`);
       },
-    });
+    };
+    if (memory) env['memory'] = memory;
+    const inst = new WebAssembly.Instance(module, { env } as WebAssembly.Imports);
     const ex = inst.exports as Record<string, unknown>;
     const got = ex[abiExport];
     if (got === undefined || addr(got) !== abi) throw new Error(`built from other sources (ABI ${got === undefined ? 'none' : addr(got)}, expected ${abi}): run npm run build`);
+    if (memory && (addr(ex.MEMORY_PAGES) !== MEMORY_PAGES || addr(ex.ARENA) !== ARENA_START)) throw new Error(`built for another memory map: run npm run build`);
     status[name] = 'wasm';
     return ex;
   } catch (e) {
@@ -101,14 +145,17 @@ function instantiate(name: KernelName | 'lz4', abiExport: string, abi: number): 
 }
 
 function load(name: KernelName): StagingKernel | null {
-  const ex = instantiate(name, 'ABI', KERNEL_ABI);
+  const memory = sharedMemory();
+  const ex = instantiate(name, 'ABI', KERNEL_ABI, memory);
   if (!ex) return null;
-  const buf = (ex.memory as WebAssembly.Memory).buffer;
+  const buf = memory.buffer;
   const stage = addr(ex.STAGE);
   const inCapacity = addr(ex.IN_CAPACITY);
   const state = new Float64Array(buf, addr(ex.STATE), STATE_SLOTS);
   const kernel: StagingKernel = {
     name,
+    buffer: buf,
+    onePerUnit: name === 'evt2' || name === 'dat',
     stage,
     inCapacity,
     input: new Uint8Array(buf, addr(ex.IN_WORDS), inCapacity * 4),
@@ -119,7 +166,7 @@ function load(name: KernelName): StagingKernel | null {
     t: new Float64Array(buf, addr(ex.ST), stage),
     p: new Uint8Array(buf, addr(ex.SP), stage),
     state,
-    decodeBlock: ex.decodeBlock as (i: number, end: number) => number,
+    decodeBlock: ex.decodeBlock as StagingKernel['decodeBlock'],
     stoppedAt: ex.stoppedAt as () => number,
   };
   return kernel;
@@ -147,9 +194,27 @@ export function kernelInfo(): Record<KernelName | 'lz4', string> {
   return { ...status } as Record<KernelName | 'lz4', string>;
 }
 
-/** Copy `count` events staged by the kernel into the builder (TypedArray.set over views of its memory). */
-export function emitKernelStaged(b: PacketBuilder, k: StagingKernel, count: number): void {
+/**
+ * One kernel call over units [i, end) into the builder: in place, at the builder's write index, when
+ * its buffer lies in the kernels' memory (a full one is first sealed and replaced), else into the
+ * staging area and copied from there. Returns the end the call was given: `end`, or less for the
+ * one-event-per-unit kernels when fewer events fit. The caller hands the state in before and reads
+ * it back after, and decodes the unit at `k.stoppedAt()` itself when that is below the returned end.
+ */
+export function decodeInto(k: StagingKernel, b: PacketBuilder, i: number, end: number): number {
+  if (b.x.buffer === k.buffer && b.n === b.x.length) b.reserve(b.x.length);
+  const x = b.x;
+  if (x.buffer === k.buffer) {
+    const n = b.n;
+    const room = x.length - n;
+    const e = k.onePerUnit && end - i > room ? i + room : end;
+    b.n = n + k.decodeBlock(i, e, x.byteOffset + 2 * n, b.y.byteOffset + 2 * n, b.t.byteOffset + 8 * n, b.p.byteOffset + n, room);
+    return e;
+  }
+  const e = k.onePerUnit && end - i > k.stage ? i + k.stage : end;
+  const count = k.decodeBlock(i, e, k.x.byteOffset, k.y.byteOffset, k.t.byteOffset, k.p.byteOffset, k.stage);
   if (count > 0) emitStaged(b, k.x, k.y, k.t, k.p, count);
+  return e;
 }
 
 /** DAT decoder state the record loop carries across calls (dat.ts keeps one per stream). */
@@ -181,21 +246,19 @@ export function decodeDatRecordsWasm(
   for (let r0 = 0; r0 < n; r0 += perSlice) {
     const rn = Math.min(perSlice, n - r0);
     k.input.set(records.subarray(r0 * 8, (r0 + rn) * 8));
+    s[0] = state.base;
+    s[1] = state.last;
     let i = 0;
     while (i < rn) {
-      const end = Math.min(rn, i + k.stage);
-      s[0] = state.base;
-      s[1] = state.last;
-      const count = k.decodeBlock(i, end);
-      state.base = s[0]!;
-      state.last = s[1]!;
-      emitKernelStaged(builder, k, count);
+      const end = decodeInto(k, builder, i, rn);
       i = k.stoppedAt();
       if (i < end) {
         onBadRecord(r0 + i);
         i++;
       }
     }
+    state.base = s[0]!;
+    state.last = s[1]!;
   }
 }
 

@@ -6,8 +6,8 @@
 // wrap of the 8 count, that record is handled alone and the next 8 start after it.
 // Units are records (two input words). State: STATE[0] = wrap base (µs), STATE[1] = previous raw timestamp.
 
-import { IN_WORDS, SP, ST, STATE, SX, SY } from './layout';
-export { ABI, STAGE, IN_CAPACITY, IN_WORDS, STATE, SX, SY, ST, SP } from './layout';
+import { IN_WORDS, STATE } from './layout';
+export { ABI, STAGE, IN_CAPACITY, IN_WORDS, STATE, SX, SY, ST, SP, ARENA, MEMORY_PAGES } from './layout';
 
 const WRAP: f64 = 4294967296.0;
 const HALF: i32 = 0x80000000;
@@ -19,8 +19,13 @@ export function stoppedAt(): i32 {
   return stopIndex;
 }
 
-/** Decode records [i, end) (end - i <= STAGE); returns the number of staged events. */
-export function decodeBlock(i: i32, end: i32): i32 {
+/**
+ * Decode records [i, end) into the event arrays at ox, oy, ot, op (layout.ts). A record gives at most
+ * one event, so at most `room` records are taken (end is lowered to i + room: the caller passes that
+ * end). Returns the number of events written.
+ */
+export function decodeBlock(i: i32, end: i32, ox: usize, oy: usize, ot: usize, op: usize, room: i32): i32 {
+  if (end - i > room) end = i + room;
   let n: i32 = 0;
   let base = load<f64>(STATE);
   let last = <u32>load<f64>(STATE, 8);
@@ -29,7 +34,7 @@ export function decodeBlock(i: i32, end: i32): i32 {
   const m14 = i32x4.splat(0x3fff);
   while (i + 8 <= end) {
     // 8 records as events, stored unconditionally: only those before the first bad record or wrap
-    // count. (n + 8 <= STAGE here, since n <= i − first i.)
+    // count. (n + 8 <= room here, since n <= i − first i.)
     const at = IN_WORDS + (<usize>i << 3);
     const r0 = v128.load(at);
     const r1 = v128.load(at, 16);
@@ -39,16 +44,16 @@ export function decodeBlock(i: i32, end: i32): i32 {
     const dA = i32x4.shuffle(r0, r1, 1, 3, 5, 7);
     const tsB = i32x4.shuffle(r2, r3, 0, 2, 4, 6);
     const dB = i32x4.shuffle(r2, r3, 1, 3, 5, 7);
-    v128.store(SX + (<usize>n << 1), i16x8.narrow_i32x4_u(v128.and(dA, m14), v128.and(dB, m14)));
-    v128.store(SY + (<usize>n << 1), i16x8.narrow_i32x4_u(v128.and(i32x4.shr_u(dA, 14), m14), v128.and(i32x4.shr_u(dB, 14), m14)));
+    v128.store(ox + (<usize>n << 1), i16x8.narrow_i32x4_u(v128.and(dA, m14), v128.and(dB, m14)));
+    v128.store(oy + (<usize>n << 1), i16x8.narrow_i32x4_u(v128.and(i32x4.shr_u(dA, 14), m14), v128.and(i32x4.shr_u(dB, 14), m14)));
     const b2 = f64x2.splat(base);
-    const tp = ST + (<usize>n << 3);
+    const tp = ot + (<usize>n << 3);
     v128.store(tp, f64x2.add(b2, f64x2.convert_low_i32x4_u(tsA)));
     v128.store(tp, f64x2.add(b2, f64x2.convert_low_i32x4_u(i32x4.shuffle(tsA, tsA, 2, 3, 2, 3))), 16);
     v128.store(tp, f64x2.add(b2, f64x2.convert_low_i32x4_u(tsB)), 32);
     v128.store(tp, f64x2.add(b2, f64x2.convert_low_i32x4_u(i32x4.shuffle(tsB, tsB, 2, 3, 2, 3))), 48);
     const p16 = i16x8.narrow_i32x4_u(i32x4.shr_u(dA, 28), i32x4.shr_u(dB, 28));
-    v128.store64_lane(SP + <usize>n, i8x16.narrow_i16x8_u(p16, p16), 0);
+    v128.store64_lane(op + <usize>n, i8x16.narrow_i16x8_u(p16, p16), 0);
     // Previous timestamps [last, ts0, ts1, ts2] and [ts3 .. ts6]. A wrap (prev − ts > 2^31) means
     // ts < 2^31 and prev > ts + 2^31 (unsigned, no overflow then).
     const prevA = i32x4.shuffle(i32x4.splat(last), tsA, 3, 4, 5, 6);
@@ -70,7 +75,7 @@ export function decodeBlock(i: i32, end: i32): i32 {
       i += k;
     }
     // Record i is bad (stop: the TypeScript decoder reports it) or wraps (decoded alone).
-    if (!record(i, n, base, last)) return stop(i, n, base, last);
+    if (!record(i, n, base, last, ox, oy, ot, op)) return stop(i, n, base, last);
     base = recBase;
     last = recLast;
     n++;
@@ -78,7 +83,7 @@ export function decodeBlock(i: i32, end: i32): i32 {
   }
   // The tail: the same as the TypeScript reference loop.
   for (; i < end; i++) {
-    if (!record(i, n, base, last)) return stop(i, n, base, last);
+    if (!record(i, n, base, last, ox, oy, ot, op)) return stop(i, n, base, last);
     base = recBase;
     last = recLast;
     n++;
@@ -89,18 +94,18 @@ export function decodeBlock(i: i32, end: i32): i32 {
 let recBase: f64 = 0;
 let recLast: u32 = 0;
 
-/** Stage record i as event n, as the TypeScript loop does (false for a bad record); the state after it goes to recBase, recLast. */
+/** Write record i as event n, as the TypeScript loop does (false for a bad record); the state after it goes to recBase, recLast. */
 // @ts-ignore: decorator
-@inline function record(i: i32, n: i32, base: f64, last: u32): bool {
+@inline function record(i: i32, n: i32, base: f64, last: u32, ox: usize, oy: usize, ot: usize, op: usize): bool {
   const at = IN_WORDS + (<usize>i << 3);
   const d = load<u32>(at, 4);
   if (d > 0x1fffffff) return false;
   const ts = load<u32>(at);
   if (<f64>last - <f64>ts > 2147483648.0) base += WRAP;
-  store<u16>(SX + (<usize>n << 1), <u16>(d & 0x3fff));
-  store<u16>(SY + (<usize>n << 1), <u16>((d >>> 14) & 0x3fff));
-  store<f64>(ST + (<usize>n << 3), base + <f64>ts);
-  store<u8>(SP + <usize>n, <u8>(d >>> 28));
+  store<u16>(ox + (<usize>n << 1), <u16>(d & 0x3fff));
+  store<u16>(oy + (<usize>n << 1), <u16>((d >>> 14) & 0x3fff));
+  store<f64>(ot + (<usize>n << 3), base + <f64>ts);
+  store<u8>(op + <usize>n, <u8>(d >>> 28));
   recBase = base;
   recLast = ts;
   return true;

@@ -1,19 +1,17 @@
 // AssemblyScript kernel: the EVT 2.1 word loop (64-bit words read as two little-endian u32 halves) over
-// input words, staging events as struct-of-arrays (layout.ts): CD words (one event per set bit b of
+// input words, writing events as struct-of-arrays (layout.ts): CD words (one event per set bit b of
 // the 32-bit mask at x + b, in increasing b), TIME_HIGH with OpenEB's 34-bit loop tracking, CONTINUED
 // skipped — exactly as src/formats/prophesee/evt21.ts. Triggers, OTHERS and unknown words stop the
-// loop at that word, unconsumed, and so does a full staging area: the TypeScript decoder then decodes
+// loop at that word, unconsumed, and so does a full output area: the TypeScript decoder then decodes
 // that one word with its reference loop and calls again after it.
 // Units are 64-bit words. State: STATE[0] = time base (µs, loops included), STATE[1] = word order
 // (0 little: mask first, then type/ts/x/y; 1 legacy: type/ts/x/y first).
 
-import { IN_WORDS, SP, ST, STAGE, STATE, SX, SY } from './layout';
-export { ABI, STAGE, IN_CAPACITY, IN_WORDS, STATE, SX, SY, ST, SP } from './layout';
+import { IN_WORDS, STATE } from './layout';
+export { ABI, STAGE, IN_CAPACITY, IN_WORDS, STATE, SX, SY, ST, SP, ARENA, MEMORY_PAGES } from './layout';
 
 const LOOP_US: f64 = 17179869184.0; // 2^34
 const LOOP_DROP_US: f64 = LOOP_US - 64.0 - 640.0;
-/** A CD word stages at most 32 events: stop when fewer than that still fit. */
-const STAGE_LIMIT: i32 = STAGE - 32;
 
 let stopIndex: i32 = 0;
 
@@ -30,14 +28,18 @@ export function stoppedAt(): i32 {
   return next;
 }
 
-/** Decode 64-bit words [i, end) until the staging area is nearly full; returns the number of staged events. */
-export function decodeBlock(i: i32, end: i32): i32 {
+/**
+ * Decode 64-bit words [i, end) into the event arrays at ox, oy, ot, op (layout.ts) until fewer than 32
+ * of their `room` events are left (a CD word gives at most 32); returns the number of events written.
+ */
+export function decodeBlock(i: i32, end: i32, ox: usize, oy: usize, ot: usize, op: usize, room: i32): i32 {
+  const limit = room - 32;
   let base = load<f64>(STATE);
   const typeHalf: usize = load<f64>(STATE, 8) != 0 ? 0 : 4;
   const maskHalf: usize = 4 - typeHalf;
   let n: i32 = 0;
   for (; i < end; i++) {
-    if (n > STAGE_LIMIT) break;
+    if (n > limit) break;
     const at = IN_WORDS + (<usize>i << 3);
     const h = load<u32>(at + typeHalf);
     const type = h >>> 28;
@@ -47,10 +49,10 @@ export function decodeBlock(i: i32, end: i32): i32 {
       const t = base + <f64>((h >>> 22) & 0x3f);
       let mask = load<u32>(at + maskHalf);
       while (mask != 0) {
-        store<u16>(SX + (<usize>n << 1), <u16>(x + ctz(mask)));
-        store<u16>(SY + (<usize>n << 1), y);
-        store<f64>(ST + (<usize>n << 3), t);
-        store<u8>(SP + <usize>n, <u8>type);
+        store<u16>(ox + (<usize>n << 1), <u16>(x + ctz(mask)));
+        store<u16>(oy + (<usize>n << 1), y);
+        store<f64>(ot + (<usize>n << 3), t);
+        store<u8>(op + <usize>n, <u8>type);
         n++;
         mask &= mask - 1;
       }

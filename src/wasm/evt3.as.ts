@@ -1,8 +1,8 @@
-// AssemblyScript kernel: the EVT 3.0 word loop (16-bit words) over input words, staging events as
+// AssemblyScript kernel: the EVT 3.0 word loop (16-bit words) over input words, writing events as
 // struct-of-arrays (layout.ts). It decodes ADDR_Y, ADDR_X, VECT_BASE_X, VECT_12, VECT_8, TIME_LOW,
 // TIME_HIGH (OpenEB's 24-bit loop tracking) and skips CONTINUED (0x7, 0xF), exactly as
 // src/formats/prophesee/evt3.ts. Any other word (EM_Y, triggers, IMU, OTHERS, unknown types) stops
-// the loop at that word, unconsumed, and so does a full staging area: the TypeScript decoder then
+// the loop at that word, unconsumed, and so does a full output area: the TypeScript decoder then
 // decodes that one word with its reference loop and calls again after it.
 // Speed: the word types of a real stream alternate irregularly (Y X X Y X B V V v L Y X …), so a
 // word-at-a-time loop spends most of its time on mispredicted branches (the same loop in C, gcc -O2,
@@ -14,13 +14,11 @@
 // State (f64 slots): 0 time base (µs, loops included), 1 current time, 2 y, 3 vector base x,
 // 4 vector polarity, 5 CD mode (1) or EM mode (0).
 
-import { IN_WORDS, SP, ST, STAGE, STATE, SX, SY, TABLES } from './layout';
-export { ABI, STAGE, IN_CAPACITY, IN_WORDS, STATE, SX, SY, ST, SP } from './layout';
+import { IN_WORDS, STATE, TABLES } from './layout';
+export { ABI, STAGE, IN_CAPACITY, IN_WORDS, STATE, SX, SY, ST, SP, ARENA, MEMORY_PAGES } from './layout';
 
 const LOOP_US: f64 = 16777216.0; // 2^24
 const LOOP_DROP_US: f64 = LOOP_US - 4096.0 - 40960.0;
-/** A vector word stages at most 12 events, a SIMD group writes 8 slots: stop when fewer than 12 still fit. */
-const STAGE_LIMIT: i32 = STAGE - 12;
 
 let stopIndex: i32 = 0;
 
@@ -50,8 +48,13 @@ export function stoppedAt(): i32 {
   return next;
 }
 
-/** Decode 16-bit words [i, end) until the staging area is nearly full; returns the number of staged events. */
-export function decodeBlock(i: i32, end: i32): i32 {
+/**
+ * Decode 16-bit words [i, end) into the event arrays at ox, oy, ot, op (layout.ts) until fewer than 12
+ * of their `room` events are left (a vector word gives at most 12, a SIMD group writes 8 slots);
+ * returns the number of events written.
+ */
+export function decodeBlock(i: i32, end: i32, ox: usize, oy: usize, ot: usize, op: usize, room: i32): i32 {
+  const limit = room - 12;
   let base = load<f64>(STATE);
   let time = load<f64>(STATE, 8);
   let y = <i32>load<f64>(STATE, 16);
@@ -63,7 +66,7 @@ export function decodeBlock(i: i32, end: i32): i32 {
   const lanes = i16x8(0, 1, 2, 3, 4, 5, 6, 7);
   const laneKeys = i16x8(1 << 11, 2 << 11, 3 << 11, 4 << 11, 5 << 11, 6 << 11, 7 << 11, 8 << 11);
   while (i < end) {
-    if (n > STAGE_LIMIT) break;
+    if (n > limit) break;
     if (cd != 0 && i + 8 <= end) {
       // The ADDR_Y / ADDR_X words among the next 8, up to the first other word (lane k), with SIMD.
       const v = v128.load(IN_WORDS + (<usize>i << 1));
@@ -84,12 +87,12 @@ export function decodeBlock(i: i32, end: i32): i32 {
         // Keep the ADDR_X lanes before k, in order.
         const xMask = i16x8.bitmask(isX) & ((1 << k) - 1);
         const gather = v128.load(COMPRESS + (<usize>xMask << 4));
-        v128.store(SX + (<usize>n << 1), i8x16.swizzle(low, gather));
-        v128.store(SY + (<usize>n << 1), i8x16.swizzle(ys, gather));
+        v128.store(ox + (<usize>n << 1), i8x16.swizzle(low, gather));
+        v128.store(oy + (<usize>n << 1), i8x16.swizzle(ys, gather));
         const p16 = i8x16.swizzle(v128.and(i16x8.shr_u(v, 11), i16x8.splat(1)), gather);
-        v128.store64_lane(SP + <usize>n, i8x16.narrow_i16x8_u(p16, p16), 0);
+        v128.store64_lane(op + <usize>n, i8x16.narrow_i16x8_u(p16, p16), 0);
         const t2 = f64x2.splat(time);
-        const tp = ST + (<usize>n << 3);
+        const tp = ot + (<usize>n << 3);
         v128.store(tp, t2);
         v128.store(tp, t2, 16);
         v128.store(tp, t2, 32);
@@ -103,16 +106,16 @@ export function decodeBlock(i: i32, end: i32): i32 {
     // Scalar, as the TypeScript reference: word i (not ADDR_Y / ADDR_X, or no room for SIMD) and the
     // words after it up to the next ADDR_Y / ADDR_X.
     do {
-      if (n > STAGE_LIMIT) break;
+      if (n > limit) break;
       const w = <i32>load<u16>(IN_WORDS + (<usize>i << 1));
       const type = w >>> 12;
       const low11 = w & 0x7ff;
       if (type == 0x2) {
         if (cd != 0) {
-          store<u16>(SX + (<usize>n << 1), <u16>low11);
-          store<u16>(SY + (<usize>n << 1), <u16>y);
-          store<f64>(ST + (<usize>n << 3), time);
-          store<u8>(SP + <usize>n, <u8>((w >>> 11) & 1));
+          store<u16>(ox + (<usize>n << 1), <u16>low11);
+          store<u16>(oy + (<usize>n << 1), <u16>y);
+          store<f64>(ot + (<usize>n << 3), time);
+          store<u8>(op + <usize>n, <u8>((w >>> 11) & 1));
           n++;
         }
       } else if (type == 0x0) {
@@ -123,10 +126,10 @@ export function decodeBlock(i: i32, end: i32): i32 {
         let valid = type == 0x4 ? w & 0xfff : w & 0xff;
         if (cd != 0) {
           while (valid != 0) {
-            store<u16>(SX + (<usize>n << 1), <u16>(xBase + ctz(valid)));
-            store<u16>(SY + (<usize>n << 1), <u16>y);
-            store<f64>(ST + (<usize>n << 3), time);
-            store<u8>(SP + <usize>n, <u8>polarity);
+            store<u16>(ox + (<usize>n << 1), <u16>(xBase + ctz(valid)));
+            store<u16>(oy + (<usize>n << 1), <u16>y);
+            store<f64>(ot + (<usize>n << 3), time);
+            store<u8>(op + <usize>n, <u8>polarity);
             n++;
             valid &= valid - 1;
           }

@@ -22,7 +22,7 @@
 import type { SideCollector } from '../../events/side.js';
 import type { DecodeError, DecoderOptions, FormatDescriptor, StreamDecoder } from '../types.js';
 import { sniffRawVersion } from './raw-header.js';
-import { chooseKernel, emitKernelStaged, type StagingKernel } from '../wasm-kernels.js';
+import { chooseKernel, decodeInto, type StagingKernel } from '../wasm-kernels.js';
 import { EVT2_LOOP_DROP_US, EVT2_LOOP_US, emitStaged, EvtStreamDecoder, i32View, MONITOR_IMU, nextTimeBase, STAGE, type UnknownWordRuns } from './timebase.js';
 
 class Evt2Decoder extends EvtStreamDecoder {
@@ -70,7 +70,8 @@ class Evt2Decoder extends EvtStreamDecoder {
 
   /**
    * The same loop in WASM (src/wasm/evt2.as.ts): words are copied into the kernel's memory a slice at
-   * a time; the kernel decodes CD, TIME_HIGH and CONTINUED words and stops at any other word, which
+   * a time and decoded into the packet buffer (decodeInto: in place, or through the staging area); the
+   * kernel decodes CD, TIME_HIGH and CONTINUED words and stops at any other word, which
    * the reference loop below decodes (that one word, read from the kernel's memory), then the kernel
    * resumes after it.
    */
@@ -84,11 +85,9 @@ class Evt2Decoder extends EvtStreamDecoder {
       const at = offset + 4 * s0; // absolute offset of words[0]
       let i = this.synced ? 0 : this.sync(words, sn);
       while (i < sn) {
-        const end = Math.min(sn, i + k.stage);
         state[0] = this.base;
-        const count = k.decodeBlock(i, end);
+        const end = decodeInto(k, this.builder, i, sn);
         this.base = state[0]!;
-        emitKernelStaged(this.builder, k, count);
         i = k.stoppedAt();
         if (i < end) {
           const c = decodeEvt2Block(words, i, i + 1, this.base, at, this.side, this.unknown, errors);

@@ -21,7 +21,7 @@
 
 import type { SideCollector } from '../../events/side.js';
 import type { DecodeError, DecoderOptions, FormatDescriptor, StreamDecoder } from '../types.js';
-import { chooseKernel, emitKernelStaged, type StagingKernel } from '../wasm-kernels.js';
+import { chooseKernel, decodeInto, type StagingKernel } from '../wasm-kernels.js';
 import { sniffRawVersion, type Evt21WordOrder, type RawHeaderInfo } from './raw-header.js';
 import { emitStaged, EVT2_LOOP_DROP_US, EVT2_LOOP_US, EvtStreamDecoder, i32View, nextTimeBase, STAGE, type UnknownWordRuns } from './timebase.js';
 
@@ -85,9 +85,10 @@ class Evt21Decoder extends EvtStreamDecoder {
 
   /**
    * The same loop in WASM (src/wasm/evt21.as.ts): words are copied into the kernel's memory a slice at
-   * a time. The kernel stops at a word it does not decode (triggers, OTHERS, unknown) or when its
-   * staging area is full; the reference loop decodes that one word (read from the kernel's memory),
-   * and the kernel resumes after it.
+   * a time and decoded into the packet buffer (decodeInto: in place, or through the staging area). The
+   * kernel stops at a word it does not decode (triggers, OTHERS, unknown) or when its output area is
+   * nearly full; the reference loop decodes that one word (read from the kernel's memory), and the
+   * kernel resumes after it.
    */
   private decodeWithKernel(k: StagingKernel, bytes: Uint8Array, offset: number, errors: DecodeError[]): void {
     const n32 = bytes.length >>> 2; // u32 halves
@@ -102,7 +103,7 @@ class Evt21Decoder extends EvtStreamDecoder {
       s[1] = hi === 0 ? 1 : 0;
       while (j < sn) {
         s[0] = this.base;
-        emitKernelStaged(this.builder, k, k.decodeBlock(j >>> 1, sn >>> 1));
+        decodeInto(k, this.builder, j >>> 1, sn >>> 1);
         this.base = s[0]!;
         j = 2 * k.stoppedAt();
         if (j < sn) {

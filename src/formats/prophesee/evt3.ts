@@ -33,7 +33,7 @@ import type { EventPacket, Geometry } from '../../events/packet.js';
 import { sideCount, type SideBatch, type SideCollector } from '../../events/side.js';
 import { IS_LITTLE_ENDIAN } from '../bytes.js';
 import type { DecodeError, DecoderOptions, EncoderOptions, FormatDescriptor, StreamDecoder, StreamEncoder } from '../types.js';
-import { chooseKernel, emitKernelStaged, type StagingKernel } from '../wasm-kernels.js';
+import { chooseKernel, decodeInto, type StagingKernel } from '../wasm-kernels.js';
 import { sniffRawVersion } from './raw-header.js';
 import {
   emitStaged,
@@ -108,9 +108,10 @@ class Evt3Decoder extends EvtStreamDecoder {
 
   /**
    * The same loop in WASM (src/wasm/evt3.as.ts): words are copied into the kernel's memory a slice at
-   * a time. The kernel stops at a word it does not decode (EM_Y, triggers, IMU, OTHERS, unknown) or when
-   * its staging area is full; the reference loop decodes that one word (read from the kernel's memory),
-   * and the kernel resumes after it. The state travels in and out through the kernel's state slots.
+   * a time and decoded into the packet buffer (decodeInto: in place, or through the staging area). The
+   * kernel stops at a word it does not decode (EM_Y, triggers, IMU, OTHERS, unknown) or when its output
+   * area is nearly full; the reference loop decodes that one word (read from the kernel's memory), and
+   * the kernel resumes after it. The state travels in and out through the kernel's state slots.
    */
   private decodeWithKernel(k: StagingKernel, bytes: Uint8Array, offset: number, errors: DecodeError[]): void {
     const nw = bytes.length >>> 1;
@@ -130,7 +131,7 @@ class Evt3Decoder extends EvtStreamDecoder {
       s[4] = this.polarity;
       s[5] = this.cd;
       while (i < sn) {
-        emitKernelStaged(this.builder, k, k.decodeBlock(i, sn));
+        decodeInto(k, this.builder, i, sn);
         i = k.stoppedAt();
         if (i < sn) {
           const c = decodeEvt3Block(words, i, i + 1, s[0]!, s[1]!, s[2]!, s[3]!, s[4]!, s[5]!, at, this.side, this.unknown, errors);

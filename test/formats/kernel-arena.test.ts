@@ -1,0 +1,81 @@
+// Decoders writing events straight into packet buffers in the WASM kernels' memory (a PacketPool on
+// kernelArena()): the same events, packet boundaries, side data and errors as the TypeScript loops
+// with ordinary buffers, for every recording and chunking, including buffers too small for a kernel's
+// usual room (the vector kernels then stop early and the reference loop takes the next word); a held
+// packet is never overwritten by later decodes; a used-up arena makes the pool hand out ordinary
+// buffers and the decoders copy from the staging area again, with the same output.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { clonePacket, packetsEqual, type EventPacket } from '../../src/events/packet.js';
+import { PacketPool } from '../../src/events/pool.js';
+import { decodeBuffer, type Decoded } from '../../src/formats/decode-all.js';
+import { kernelArena, kernelPacketPool } from '../../src/formats/wasm-kernels.js';
+import { chunkSizes, eventChecksum } from '../helpers/chunking.js';
+import { readShared } from '../helpers/shared-data.js';
+
+const RECORDED = [
+  ['evt2_expelliarmus_sample.raw', 'evt2'],
+  ['evt2_sparklers.raw', 'evt2'],
+  ['derived_evt21_little_from_sparklers.raw', 'evt21'],
+  ['derived_evt21_legacy_from_sparklers.raw', 'evt21'],
+  ['evt3_expelliarmus_sample.raw', 'evt3'],
+  ['evt3_pedestrians_small.raw', 'evt3'],
+  ['dat_ncars_obj_004397_td.dat', 'dat'],
+  ['dat_tonic_sample_ncars.dat', 'dat'],
+] as const;
+
+const inArena = (p: EventPacket): boolean => p.x.buffer === kernelArena().buffer;
+
+function releaseAll(pool: PacketPool, d: Decoded): void {
+  for (const p of d.packets) assert.equal(pool.release(p), true);
+}
+
+for (const [file, format] of RECORDED) {
+  test(`${file}: events written in place in kernel-memory buffers equal the TypeScript loop's, packet for packet`, () => {
+    const bytes = readShared(file);
+    // 999 events per buffer: odd, and often less room than a vector kernel asks for.
+    for (const capacity of [65536, 999]) {
+      const ref = decodeBuffer(bytes, format, { kernel: 'js', pool: new PacketPool(capacity) });
+      const pool = kernelPacketPool(capacity);
+      for (const chunks of [[], chunkSizes(7, 400, 20_000)]) {
+        const d = decodeBuffer(bytes, format, { kernel: 'wasm', pool, chunkSizes: chunks });
+        assert.equal(eventChecksum(d), eventChecksum(ref), `${capacity}/${chunks.length}: events`);
+        if (chunks.length === 0) assert.deepEqual(d.packets.map((p) => p.length), ref.packets.map((p) => p.length), 'packet boundaries');
+        assert.deepEqual(d.errors.map((e) => e.toJSON()), ref.errors.map((e) => e.toJSON()));
+        assert.equal(d.side.length, ref.side.length);
+        assert.ok(d.packets.every(inArena), 'every buffer came from the kernels\' memory');
+        releaseAll(pool, d);
+      }
+    }
+  });
+}
+
+test('packets held by a consumer are never overwritten while other streams decode through the same kernel-memory pool', () => {
+  const pool = kernelPacketPool(4096);
+  const held = decodeBuffer(readShared('evt3_expelliarmus_sample.raw'), 'evt3', { pool, chunkSizes: [65_536] });
+  assert.ok(held.packets.length > 50 && held.packets.every(inArena));
+  const snapshot = held.packets.map(clonePacket);
+  for (const [file, format] of RECORDED) {
+    for (let r = 0; r < 2; r++) releaseAll(pool, decodeBuffer(readShared(file), format, { pool, chunkSizes: [100_003] }));
+  }
+  held.packets.forEach((p, i) => assert.ok(packetsEqual(p, snapshot[i]!), `held packet ${i} unchanged`));
+  releaseAll(pool, held);
+});
+
+test('a used-up arena: the rest of the stream goes to ordinary buffers (staging copied), same events; released buffers are reused', () => {
+  const bytes = readShared('evt2_expelliarmus_sample.raw');
+  const ref = decodeBuffer(bytes, 'evt2', { kernel: 'js', pool: new PacketPool(65536) });
+  // Room for three 65,536-event buffers (832 KiB each) in a part of the kernels' arena.
+  const arena = kernelArena().split(3 * 851_968)!;
+  assert.ok(arena, 'the kernel arena has room for the test');
+  const pool = new PacketPool(65536, 16, arena);
+  const d = decodeBuffer(bytes, 'evt2', { kernel: 'wasm', pool });
+  assert.equal(eventChecksum(d), eventChecksum(ref));
+  assert.deepEqual(d.packets.map(inArena), [true, true, true, false, false, false, false, false, false]);
+  assert.ok(pool.arenaMisses >= 6);
+  releaseAll(pool, d);
+  const again = decodeBuffer(bytes, 'evt2', { kernel: 'wasm', pool });
+  assert.equal(eventChecksum(again), eventChecksum(ref));
+  assert.deepEqual(again.packets.slice(0, 3).map(inArena), [true, true, true], 'the arena buffers, released, are taken again first');
+  releaseAll(pool, again);
+});
