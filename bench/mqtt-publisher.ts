@@ -4,14 +4,25 @@
  * messages as fast as the socket takes them (waiting for the writes every `batch` messages, so memory stays
  * bounded), then prints one JSON line {published, seconds, cpuUs} (cpuUs: this process' user + system CPU).
  *
- * mode 'spikeflow': openMqttSink, protobuf Envelopes. mode 'baseline': a plain mqtt.js script — a Decision as
- * JSON.stringify of a plain object, an event packet as the raw bytes of its x, y, t, p arrays.
- * Decisions carry their send time (performance.timeOrigin + now, ms) for the latency under saturation.
+ * Payloads per mode: 'spikeflow' protobuf Envelopes (sequence +1 per message); 'baseline' what a plain
+ * mqtt.js script sends — a Decision as JSON.stringify of a plain object, an event packet as the raw bytes
+ * of its x, y, t, p arrays. Decisions carry their send time (performance.timeOrigin + now, ms) for the
+ * latency under saturation.
+ *
+ * Publishers (`job.publisher`):
+ *  - 'raw' (the lean load generator): every payload is encoded before the clock starts, framed as MQTT 5
+ *    QoS 0 PUBLISH packets, and written in batches on a plain TCP socket (no-delay) that spoke CONNECT /
+ *    CONNACK itself; only the send times are patched into the frames as they go. On a 2-core machine the
+ *    publisher shares the CPU with the broker and the subscriber under test, so it should cost ~nothing.
+ *  - 'client': each mode's own client — openMqttSink for 'spikeflow', mqtt.js publish() for 'baseline' —
+ *    encoding every message as it goes (what a real publisher costs).
  */
+import { connect, type Socket } from 'node:net';
 import { pathToFileURL } from 'node:url';
 import mqtt from 'mqtt';
 import { openMqttSink } from '../adapters/mqtt-sink.js';
 import { packetOf, type EventPacket } from '../src/events/packet.js';
+import { encodeWire } from '../src/wire/protobuf-codec.js';
 
 export interface PublisherJob {
   readonly url: string;
@@ -22,6 +33,8 @@ export interface PublisherJob {
   readonly eventsPerPacket: number;
   readonly qos: 0 | 1;
   readonly batch: number;
+  /** Default 'client'. */
+  readonly publisher?: 'raw' | 'client';
 }
 
 const nowMs = () => performance.timeOrigin + performance.now();
@@ -96,11 +109,113 @@ async function runBaseline(job: PublisherJob): Promise<number> {
   return seconds;
 }
 
+/** An MQTT remaining-length field. */
+export function remainingLength(n: number): number[] {
+  const out: number[] = [];
+  do {
+    let d = n % 128;
+    n = Math.floor(n / 128);
+    if (n > 0) d |= 128;
+    out.push(d);
+  } while (n > 0);
+  return out;
+}
+
+/** A QoS 0 MQTT 5 PUBLISH frame (empty property list). */
+export function publishFrame(topic: string, payload: Uint8Array): Buffer {
+  const t = Buffer.from(topic, 'utf8');
+  const body = 2 + t.length + 1 + payload.length;
+  const head = Buffer.from([0x30, ...remainingLength(body), t.length >> 8, t.length & 255]);
+  return Buffer.concat([head, t, Buffer.from([0]), payload]);
+}
+
+/** Plain TCP, MQTT 5 CONNECT (clean start), resolves at an accepted CONNACK. */
+export function rawConnect(url: string, id = `bench-raw-${process.pid}`): Promise<Socket> {
+  const u = new URL(url);
+  return new Promise((resolve, reject) => {
+    const socket = connect({ host: u.hostname, port: Number(u.port || 1883) }, () => {
+      socket.setNoDelay(true);
+      const idBytes = Buffer.from(id);
+      // Protocol name, level 5, flags: clean start, keepalive 60 s, no properties; client id.
+      const vh = Buffer.from([0, 4, 0x4d, 0x51, 0x54, 0x54, 5, 0x02, 0, 60, 0]);
+      const body = Buffer.concat([vh, Buffer.from([idBytes.length >> 8, idBytes.length & 255]), idBytes]);
+      socket.write(Buffer.concat([Buffer.from([0x10, ...remainingLength(body.length)]), body]));
+    });
+    socket.once('error', reject);
+    socket.once('data', (d: Buffer) => {
+      // CONNACK: 0x20, length, flags, reason code 0.
+      if (d[0] !== 0x20 || d[3] !== 0) return reject(new Error(`raw publisher: no CONNACK accepted (${d.subarray(0, 8).toString('hex')})`));
+      resolve(socket);
+    });
+  });
+}
+
+/** Frames for `job`, and where each one's send time goes (-1: none): built before the clock starts. */
+function prebuild(job: PublisherJob): { frames: Buffer; ends: Uint32Array; timeAt: Int32Array; timeText: boolean } {
+  const parts: Buffer[] = [];
+  const ends = new Uint32Array(job.count);
+  const timeAt = new Int32Array(job.count).fill(-1);
+  const packets = job.kind === 'events' ? [benchPacket(job.eventsPerPacket, 1), benchPacket(job.eventsPerPacket, 2)] : [];
+  const placeholder = nowMs();
+  let at = 0;
+  for (let i = 0; i < job.count; i++) {
+    let payload: Uint8Array;
+    let timeFromEnd = -1;
+    if (job.mode === 'spikeflow') {
+      // Sequence numbers from 1 as the sink numbers them; a Decision's emitted_unix_ms is its last field (8 bytes).
+      payload = job.kind === 'decision' ? encodeWire({ ...benchDecision(i, placeholder), sequence: i + 1 }) : encodeWire({ kind: 'events', sequence: i + 1, packet: packets[i & 1]! });
+      if (job.kind === 'decision') timeFromEnd = 8;
+    } else if (job.kind === 'decision') {
+      // Fixed-width send time (toFixed(3) of an epoch in ms) last, so it can be rewritten in place.
+      payload = Buffer.from(JSON.stringify({ seq: i, ...benchDecision(i, 0) }).replace(/"emittedUnixMs":0}$/, `"emittedUnixMs":${placeholder.toFixed(3)}}`));
+      timeFromEnd = 18;
+    } else payload = rawPacketBytes(packets[i & 1]!, placeholder);
+    const frame = publishFrame(job.topic, payload);
+    parts.push(frame);
+    at += frame.length;
+    ends[i] = at;
+    if (timeFromEnd > 0) timeAt[i] = at - timeFromEnd;
+  }
+  return { frames: Buffer.concat(parts, at), ends, timeAt, timeText: job.mode === 'baseline' };
+}
+
+/** CPU is counted from here: the raw publisher moves it past its prebuilding. */
+let cpuFrom: NodeJS.CpuUsage | undefined;
+
+async function runRaw(job: PublisherJob): Promise<number> {
+  const { frames, ends, timeAt, timeText } = prebuild(job);
+  const socket = await rawConnect(job.url);
+  socket.on('data', () => {});
+  cpuFrom = process.cpuUsage();
+  const t0 = performance.now();
+  let from = 0;
+  for (let i = 0; i < job.count; i += job.batch) {
+    const last = Math.min(job.count, i + job.batch);
+    const t = nowMs();
+    for (let k = i; k < last; k++) {
+      const p = timeAt[k]!;
+      if (p < 0) continue;
+      if (timeText) frames.write(t.toFixed(3), p, 'latin1');
+      else frames.writeDoubleLE(t, p);
+    }
+    const to = ends[last - 1]!;
+    // Written as is: the frames buffer is not touched again until these bytes have left (see the wait).
+    const more = socket.write(frames.subarray(from, to));
+    from = to;
+    if (!more) await new Promise<void>((r) => socket.once('drain', r));
+  }
+  await new Promise<void>((r) => socket.write(Buffer.alloc(0), () => r()));
+  const seconds = (performance.now() - t0) / 1000;
+  // DISCONNECT, then close.
+  await new Promise<void>((r) => socket.end(Buffer.from([0xe0, 0]), () => r()));
+  return seconds;
+}
+
 // Run as a script (not when bench/mqtt.ts imports the helpers above).
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const job = JSON.parse(process.argv[2] ?? '{}') as PublisherJob;
-  const cpu0 = process.cpuUsage();
-  const seconds = job.mode === 'spikeflow' ? await runSpikeflow(job) : await runBaseline(job);
-  const cpu = process.cpuUsage(cpu0);
+  cpuFrom = process.cpuUsage();
+  const seconds = job.publisher === 'raw' ? await runRaw(job) : job.mode === 'spikeflow' ? await runSpikeflow(job) : await runBaseline(job);
+  const cpu = process.cpuUsage(cpuFrom);
   process.stdout.write(JSON.stringify({ published: job.count, seconds, cpuUs: cpu.user + cpu.system }) + '\n');
 }

@@ -1,12 +1,21 @@
 /**
  * `npm run bench -- mqtt [--quick] [--rounds N] [--decisions N] [--packets N] [--events-per-packet N] [--rate MSG_PER_S]`
  *
- * MQTT over loopback through a mosquitto started here (free port, no persistence), QoS 0:
+ * MQTT over loopback through a mosquitto started here (free port, no persistence, TCP no-delay), QoS 0:
  *  - throughput: a publisher child process (bench/mqtt-publisher.ts) sends N messages as fast as it can,
  *    this process subscribes and counts; msg/s is measured at the subscriber, first to last arrival.
  *    Small messages = Decisions; event packets = `eventsPerPacket` events each (reported in M events/s).
  *    Latency under saturation (decisions): send wall-clock time in the message vs arrival. `rounds` rounds
  *    (default 3) alternate baseline and spikeflow; each figure is the median round's.
+ *    The load generator is the lean 'raw' publisher: payloads encoded and framed as MQTT PUBLISH packets
+ *    before the clock starts, written in batches on a plain TCP socket (only send times patched in). The
+ *    machine has 2 cores for publisher, broker and subscriber: a publisher that costs ~nothing leaves them
+ *    to the path under test (mosquitto → our MQTT source → decode). The same raw publisher feeds the baseline.
+ *  - own publishers, one round: the same with each side's real publisher (openMqttSink / mqtt.js
+ *    publish), encoding as it goes: msg/s of the whole path and the publisher's CPU per message.
+ *  - broker ceiling: the raw publisher → mosquitto → a subscriber that only counts PUBLISH frames (no
+ *    MQTT library, no decoding, bench/mqtt-raw-subscriber.ts): what mosquitto relays here and now; with
+ *    mosquitto's own CPU per message (from /proc), which caps every subscriber on a 2-core machine.
  *  - latency below saturation: publisher and subscriber in this process (one clock), Decisions at `rate`
  *    msg/s and event packets at 500 packets/s (each at most a tenth of the throughput just measured, so
  *    below saturation even on a busy machine) for 2 s each; p50/p99 from publish() to the subscriber.
@@ -25,7 +34,10 @@ import mqtt from 'mqtt';
 import { fromMqtt } from '../adapters/mqtt-source.js';
 import { openMqttSink } from '../adapters/mqtt-sink.js';
 import { startMosquitto } from '../test/helpers/mosquitto.js';
+import { readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import { benchDecision, benchPacket, rawPacketBytes, type PublisherJob } from './mqtt-publisher.js';
+import { rawSubscribe } from './mqtt-raw-subscriber.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const nowMs = () => performance.timeOrigin + performance.now();
@@ -150,15 +162,41 @@ function runPublisher(job: PublisherJob): Promise<{ published: number; seconds: 
   });
 }
 
-async function throughput(url: string, mode: Mode, kind: Kind, s: Settings): Promise<Record<string, number>> {
+/** CPU µs the broker process has used so far (Linux /proc), or NaN. */
+function brokerCpuUs(dir: string): number {
+  try {
+    const pid = execFileSync('pgrep', ['-f', `${dir}/mosquitto.conf`]).toString().trim().split('\n')[0]!;
+    const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return ((Number(f[11]) + Number(f[12])) * 1e6) / 100;
+  } catch {
+    return NaN;
+  }
+}
+
+type PublisherKind = 'raw' | 'client';
+
+async function throughput(url: string, brokerDir: string, mode: Mode | 'count-only', kind: Kind, s: Settings, publisher: PublisherKind): Promise<Record<string, number>> {
   const topic = `bench/${mode}/${kind}/tp`;
   const rx = new Receiver();
-  const close = await subscribe(url, mode, kind, topic, rx);
+  const counter = mode === 'count-only' ? await rawSubscribe(url, topic) : undefined;
+  const close = counter ? async () => counter.close() : await subscribe(url, mode as Mode, kind, topic, rx);
   const count = kind === 'decision' ? s.decisions : s.packets;
+  const pubMode: Mode = mode === 'baseline' ? 'baseline' : 'spikeflow';
+  const broker0 = brokerCpuUs(brokerDir);
   const cpu0 = process.cpuUsage();
-  const pub = await runPublisher({ url, mode, kind, topic, count, eventsPerPacket: s.eventsPerPacket, qos: 0, batch: kind === 'decision' ? 2000 : 20 });
-  await rx.wait(count);
+  const pub = await runPublisher({ url, mode: pubMode, kind, topic, count, eventsPerPacket: s.eventsPerPacket, qos: 0, batch: kind === 'decision' ? 2000 : 20, publisher });
+  if (counter) {
+    // The counter sees frames only: follow its count the way Receiver.wait does.
+    rx.count = -1;
+    let seen = -1;
+    while (counter.count < count && counter.count !== seen) {
+      seen = counter.count;
+      await sleep(300);
+    }
+    Object.assign(rx, { count: counter.count, first: counter.first, last: counter.last });
+  } else await rx.wait(count);
   const cpu = process.cpuUsage(cpu0);
+  const brokerUs = brokerCpuUs(brokerDir) - broker0;
   await close();
   const seconds = (rx.last - rx.first) / 1000;
   const msgPerS = seconds > 0 ? (rx.count - 1) / seconds : 0;
@@ -171,9 +209,10 @@ async function throughput(url: string, mode: Mode, kind: Kind, s: Settings): Pro
     msgPerS: Math.round(msgPerS),
     publisherCpuUsPerMsg: round2(pub.cpuUs / pub.published),
     subscriberCpuUsPerMsg: round2((cpu.user + cpu.system) / Math.max(1, rx.count)),
+    brokerCpuUsPerMsg: round2(brokerUs / Math.max(1, rx.count)),
   };
   if (kind === 'events') r.mEventsPerS = Math.round((msgPerS * s.eventsPerPacket) / 1e4) / 100;
-  else Object.assign(r, { saturatedLatency: latencyFigures(rx.latencies) });
+  else if (!counter) Object.assign(r, { saturatedLatency: latencyFigures(rx.latencies) });
   return r;
 }
 
@@ -226,19 +265,30 @@ export async function main(args: string[]): Promise<Record<string, unknown>> {
     const result: Record<string, Record<string, unknown>> = { spikeflow: {}, baseline: {} };
     // Rounds alternate the two paths so that a busy neighbour hurts both alike; the median round counts.
     const rounds: Record<string, Array<Record<string, number>>> = {};
+    const ceiling: Record<string, unknown> = {};
     for (let round = 1; round <= s.rounds; round++) {
-      for (const mode of ['baseline', 'spikeflow'] as const) {
+      for (const mode of ['count-only', 'baseline', 'spikeflow'] as const) {
         for (const kind of ['decision', 'events'] as const) {
-          const r = await throughput(broker.url, mode, kind, s);
-          console.log(`round ${round} ${mode} ${kind} throughput: ${JSON.stringify(r)}`);
+          const r = await throughput(broker.url, broker.dir, mode, kind, s, 'raw');
+          console.log(`round ${round} ${mode} ${kind} throughput (raw publisher): ${JSON.stringify(r)}`);
           (rounds[`${mode}/${kind}`] ??= []).push(r);
         }
       }
     }
     for (const [key, rs] of Object.entries(rounds)) {
-      const [mode, kind] = key.split('/') as [Mode, Kind];
+      const [mode, kind] = key.split('/') as [Mode | 'count-only', Kind];
       const sorted = [...rs].sort((a, b) => a.msgPerS! - b.msgPerS!);
-      result[mode]![`${kind}Throughput`] = { ...sorted[sorted.length >> 1]!, msgPerSRounds: rs.map((r) => r.msgPerS) };
+      const median = { ...sorted[sorted.length >> 1]!, msgPerSRounds: rs.map((r) => r.msgPerS) };
+      if (mode === 'count-only') ceiling[kind] = median;
+      else result[mode]![`${kind}Throughput`] = median;
+    }
+    // One round with each side's own publisher: the whole path, and what publishing costs.
+    for (const mode of ['baseline', 'spikeflow'] as const) {
+      for (const kind of ['decision', 'events'] as const) {
+        const r = await throughput(broker.url, broker.dir, mode, kind, s, 'client');
+        console.log(`${mode} ${kind} throughput (own publisher): ${JSON.stringify(r)}`);
+        result[mode]![`${kind}ThroughputOwnPublisher`] = r;
+      }
     }
     for (const mode of ['baseline', 'spikeflow'] as const) {
       // Below saturation: at most a tenth of the throughput this mode just reached on this machine (here one
@@ -257,7 +307,9 @@ export async function main(args: string[]): Promise<Record<string, unknown>> {
     const ratio = (a: number, b: number) => Math.round((a / b) * 100) / 100;
     return {
       settings: s,
-      broker: 'mosquitto 2 (loopback, QoS 0)',
+      broker: 'mosquitto 2 (loopback, QoS 0, TCP no-delay)',
+      load: 'raw publisher child: pre-encoded payloads in pre-built PUBLISH frames on a plain TCP socket (own-publisher figures: openMqttSink / mqtt.js)',
+      brokerCeiling: ceiling,
       ...result,
       ratioToBaseline: {
         decisionMsgPerS: ratio(sf.decisionThroughput!.msgPerS!, bl.decisionThroughput!.msgPerS!),
