@@ -5,7 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createMotionModel, motionClasses, motionDirectionNetwork, motionDirectionPreset, motionEmulatorConfig, nonZeroWeights, pruneMotionKernel, runMotion, snapshotMotion, trainMotion } from '../../src/tasks/motion-direction.js';
+import { copyMotionParameters, createMotionModel, gradualKeep, motionClasses, motionDirectionNetwork, motionDirectionPreset, motionEmulatorConfig, nonZeroWeights, pruneMotionGradually, pruneMotionKernel, runMotion, snapshotMotion, trainMotion } from '../../src/tasks/motion-direction.js';
 import { networkPreset } from '../../src/runtime/registry.js';
 import '../../src/tasks/motion-direction-preset.js';
 import { validateSpec } from '../../src/snn/validate.js';
@@ -77,4 +77,34 @@ test("the 'motion-direction' pipeline preset builds the same spec as the builder
   assert.throws(() => motionDirectionPreset({ delays: 2.5 }), /delays: must be a positive integer/);
   assert.throws(() => motionDirectionPreset({ speeds: [] }), /speeds: must be a non-empty array/);
   assert.throws(() => motionDirectionPreset({ optimizer: 'rmsprop' }), /optimizer: must be 'sgd' or 'adam'/);
+});
+
+test('gradual pruning: the cubic schedule runs from all to keep; the kept weights are per class, masked, and stay so', () => {
+  assert.equal(gradualKeep(1000, 100, 0, 10), 1000);
+  assert.equal(gradualKeep(1000, 100, 10, 10), 100);
+  assert.equal(gradualKeep(1000, 100, 20, 10), 100);
+  for (let k = 1; k <= 10; k++) assert.ok(gradualKeep(1000, 100, k, 10) <= gradualKeep(1000, 100, k - 1, 10));
+  assert.equal(gradualKeep(1000, 100, 5, 10), Math.round(100 + 900 / 8));
+
+  const m = createMotionModel(SMALL);
+  trainMotion(m, { seeds: [101], rounds: 4 });
+  const other = createMotionModel(SMALL);
+  copyMotionParameters(m, other);
+  assert.deepEqual(other.kernel, m.kernel);
+  let calls = 0;
+  const runs = pruneMotionGradually(m, { keep: 200, seeds: [301, 302], rounds: 2, onSeed: () => calls++ });
+  assert.equal(runs.length, 2);
+  assert.equal(calls, 2);
+  assert.equal(nonZeroWeights(m), 200, '50 per class');
+  const block = m.kernel.length / 4;
+  for (let c = 0; c < 4; c++) assert.equal(m.kernel.subarray(c * block, (c + 1) * block).filter((v) => v !== 0).length, 50);
+  let masked = 0;
+  for (let i = 0; i < m.kernel.length; i++) if (m.readout.mask[i]) { masked++; assert.equal(m.kernel[i], 0); }
+  assert.equal(masked, m.kernel.length - 200);
+  const ev = runMotion(m, { seeds: [901], rounds: 2, learn: false, segmentSteps: 40 });
+  console.log(`# 4 directions, 200 of ${m.kernel.length} weights after gradual pruning: held-out accuracy ${ev.accuracy} (one-shot pruning to 200: 0.25)`);
+  assert.ok(ev.accuracy >= 0.5, `held-out accuracy ${ev.accuracy} after gradual pruning`);
+  // Further learning leaves the pruned entries at zero.
+  runMotion(m, { seeds: [303], rounds: 1, learn: true });
+  assert.equal(nonZeroWeights(m), 200);
 });
