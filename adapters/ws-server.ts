@@ -5,7 +5,9 @@
  * A client picks streams by path (`/decisions?region=cam0`, `/?streams=decisions,metrics`) or by
  * subscribe messages (ws-protocol.ts), and an encoding by subprotocol (`spikeflow.v1.json` /
  * `spikeflow.v1.proto`; without one, `?encoding=proto|json`, default JSON). Each published message is
- * encoded at most once per encoding and the same bytes go to every matching client.
+ * encoded at most once per encoding, and framed once per encoding as a WebSocket frame (header and
+ * payload in one buffer): the same buffer is written to every matching client's socket, one write each,
+ * and the writes to one client within a tick leave in one syscall.
  *
  * Slow clients never stall the pipeline or other clients: `publish` only queues. Each client has a
  * bounded send path: bytes in the socket (`bufferedAmount`) up to `sendBufferBytes`, then an own queue
@@ -15,6 +17,7 @@
  */
 import type { Socket } from 'node:net';
 import type { Observable, Subscription } from 'rxjs';
+import * as wsModule from 'ws';
 import { WebSocket } from 'ws';
 import type { Geometry } from '../src/events/packet.js';
 import { encodeJson } from '../src/wire/json-codec.js';
@@ -93,6 +96,17 @@ interface Out {
   readonly data: Uint8Array;
   readonly stream: StreamName | undefined;
   readonly binary: boolean;
+  /** The whole WebSocket frame (unmasked, as a server sends), when the message was framed once for all clients. */
+  readonly frame: Buffer | undefined;
+}
+
+/** ws' frame builder (untyped in @types/ws): the header, and the payload as given when unmasked. */
+const frameParts = (wsModule as unknown as { Sender: { frame(data: Buffer, o: { fin: boolean; rsv1: boolean; opcode: number; mask: boolean; readOnly: boolean }): Buffer[] } }).Sender.frame;
+
+/** An unmasked final WebSocket frame carrying `data`: header and payload in one buffer. */
+export function serverFrame(data: Uint8Array, binary: boolean): Buffer {
+  const parts = frameParts(Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength), { fin: true, rsv1: false, opcode: binary ? 2 : 1, mask: false, readOnly: true });
+  return parts.length === 1 ? parts[0]! : Buffer.concat(parts);
 }
 
 interface Sub {
@@ -133,6 +147,11 @@ class Connection {
   private readonly written = () => this.pump();
   private corked = false;
   private readonly socket: Socket | undefined;
+  /**
+   * Ready-made frames may go straight to the socket: no extension negotiated (permessage-deflate would
+   * transform payloads; the endpoint never offers it) and ws' sender has nothing of its own pending.
+   */
+  private readonly direct: boolean;
   private readonly uncork = () => {
     this.corked = false;
     this.socket?.uncork();
@@ -145,6 +164,7 @@ class Connection {
     private readonly server: { stats: WsServerStats; sendBufferBytes: number; queueBytes: number },
   ) {
     this.socket = (ws as unknown as { _socket?: Socket })._socket;
+    this.direct = this.socket !== undefined && ws.extensions === '';
   }
 
   subscribe(stream: StreamName, filter: StreamFilter): void {
@@ -152,17 +172,17 @@ class Connection {
   }
 
   control(m: ServerControl): void {
-    this.enqueue(Buffer.from(JSON.stringify(m)), undefined, false);
+    this.enqueue(Buffer.from(JSON.stringify(m)), undefined, false, undefined);
   }
 
   /** Sends now when the socket has room and nothing waits; otherwise queues (drop-oldest). */
-  enqueue(data: Uint8Array, stream: StreamName | undefined, binary: boolean): void {
+  enqueue(data: Uint8Array, stream: StreamName | undefined, binary: boolean, frame: Buffer | undefined): void {
     if (this.ws.readyState !== WebSocket.OPEN) return;
     if (this.head === this.queue.length && this.ws.bufferedAmount < this.server.sendBufferBytes) {
-      this.write(data, stream, binary);
+      this.write(data, stream, binary, frame);
       return;
     }
-    this.queue.push({ data, stream, binary });
+    this.queue.push({ data, stream, binary, frame });
     this.queuedBytes += data.length;
     // Drop-oldest: the newest message always stays, so the latest state reaches a client that catches up.
     while (this.queuedBytes > this.server.queueBytes && this.queue.length - this.head > 1) {
@@ -180,7 +200,7 @@ class Connection {
     }
   }
 
-  private write(data: Uint8Array, stream: StreamName | undefined, binary: boolean): void {
+  private write(data: Uint8Array, stream: StreamName | undefined, binary: boolean, frame: Buffer | undefined): void {
     if (stream) {
       this.sent[stream]++;
       this.server.stats.sent++;
@@ -193,7 +213,12 @@ class Connection {
     }
     // A write that fills the socket past the limit carries a callback: it runs once those bytes left
     // Node's buffer, the moment to move queued messages on. Other writes need none (cheaper fan-out).
-    if (this.ws.bufferedAmount + data.length >= this.server.sendBufferBytes) this.ws.send(data, { binary }, this.written);
+    const full = this.ws.bufferedAmount + data.length >= this.server.sendBufferBytes;
+    if (frame && this.direct) {
+      // The frame shared by all clients, written as is (socket writes never modify their buffer).
+      if (full) this.socket!.write(frame, this.written);
+      else this.socket!.write(frame);
+    } else if (full) this.ws.send(data, { binary }, this.written);
     else this.ws.send(data, { binary });
   }
 
@@ -202,7 +227,7 @@ class Connection {
       const out = this.queue[this.head]!;
       this.queue[this.head++] = undefined;
       this.queuedBytes -= out.data.length;
-      this.write(out.data, out.stream, out.binary);
+      this.write(out.data, out.stream, out.binary, out.frame);
     }
     if (this.head === this.queue.length && this.head > 0) {
       this.queue = [];
@@ -229,16 +254,21 @@ class Connection {
   }
 }
 
-/** Lazily encoded bytes of one message, shared by all clients of an encoding. */
+/** Lazily encoded bytes of one message, and their WebSocket frame, shared by all clients of an encoding. */
 class Encoded {
   private json?: Uint8Array;
   private proto?: Uint8Array;
+  private jsonFrame?: Buffer;
+  private protoFrame?: Buffer;
   constructor(
     private readonly toJson: () => string,
     private readonly toProto: () => Uint8Array,
   ) {}
   get(e: WsEncoding): Uint8Array {
     return e === 'json' ? (this.json ??= Buffer.from(this.toJson())) : (this.proto ??= this.toProto());
+  }
+  frame(e: WsEncoding): Buffer {
+    return e === 'json' ? (this.jsonFrame ??= serverFrame(this.get(e), false)) : (this.protoFrame ??= serverFrame(this.get(e), true));
   }
 }
 
@@ -304,14 +334,16 @@ export async function startWsServer(options: WsServerOptions = {}): Promise<WsSe
       const sub = c.subs.get(stream);
       if (!sub || !sub.match(item)) continue;
       let data: Uint8Array;
+      let frame: Buffer;
       try {
         data = encoded.get(c.encoding);
+        frame = encoded.frame(c.encoding);
       } catch (e) {
         stats.publishErrors++;
         endpoint.log.report(`cannot encode ${stream}: ${(e as Error).message}`);
         return;
       }
-      c.enqueue(data, stream, c.encoding === 'proto');
+      c.enqueue(data, stream, c.encoding === 'proto', frame);
     }
   };
 
