@@ -1,7 +1,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { main } from '../../src/cli/main.js';
+import { loadCheckpoint } from '../../src/snn/checkpoint.js';
 import { openRaw, type RawClient } from '../helpers/ws.js';
+import { sharedPath } from '../helpers/shared-data.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'spikeflow-main-job-'));
+const checkpoint = join(dir, 'motion.ckpt');
 
 const isDecision = (m: string | Buffer) => typeof m === 'string' && m.includes('"decision"');
 
@@ -10,7 +18,7 @@ test('the main job (spikeflow demo): emulator → motion-direction layer learnin
   let client: Promise<RawClient> | undefined;
   // 8 s of emulated time = 166 segments of 48 ms, as fast as the network keeps up (the emulator is
   // paused while the pipeline catches up: nothing is dropped).
-  const code = await main(['demo', '--port', '0', '--quiet', '--fast', '--seconds', '8'], (s) => {
+  const code = await main(['demo', '--port', '0', '--quiet', '--fast', '--seconds', '8', '--checkpoint', checkpoint], (s) => {
     out.push(s);
     const m = /^spikeflow: decisions at (ws:\/\/\S+)$/.exec(s);
     if (m) client = openRaw(m[1]!);
@@ -38,4 +46,21 @@ test('the main job (spikeflow demo): emulator → motion-direction layer learnin
   const seqs = got.map((d) => d.sequence);
   for (let i = 1; i < seqs.length; i++) assert.equal(seqs[i], seqs[i - 1] + 1);
   c.close();
+  // The learned state is saved at the end: 4000 steps of 2 ms.
+  assert.equal(summary.checkpoint, checkpoint);
+  assert.equal(loadCheckpoint(checkpoint).t, 4000);
+});
+
+test('the main job on a recording (--input): downsampled to the 32×32 input, from the trained checkpoint, decisions without labels', async (t) => {
+  if (!existsSync(checkpoint)) return t.skip('needs the checkpoint of the test above');
+  const out: string[] = [];
+  const code = await main(['demo', '--port', '0', '--quiet', '--fast', '--input', sharedPath('evt3_pedestrians_small.raw'), '--resume', checkpoint, '--checkpoint', join(dir, 'after.ckpt')], (s) => out.push(s));
+  assert.equal(code, 0, out.join('\n'));
+  const summary = JSON.parse(out[out.length - 1]!);
+  assert.equal(summary.result, 'completed');
+  assert.equal(summary.events, 5000, 'every event of the recording reached the pipeline');
+  assert.ok(summary.decisions >= 1, JSON.stringify(summary));
+  assert.equal(summary.accuracy, undefined, 'no ground truth, no accuracy');
+  // Resumed from step 4000, then the recording's steps.
+  assert.equal(loadCheckpoint(join(dir, 'after.ckpt')).t, 4000 + summary.steps);
 });

@@ -1,6 +1,6 @@
 /** `spikeflow run PIPELINE`: runs a pipeline file until its sources end or SIGINT/SIGTERM, with a live status. */
 import { parseArgs, UsageError } from '../args.js';
-import { loadPipelineFile, startPipeline, StatusReporter, statusLine, PipelineError } from '../../runtime/index.js';
+import { loadPipelineFile, startPipeline, StatusReporter, statusLine, PipelineError, type LoadedPipeline } from '../../runtime/index.js';
 
 export const runHelp = `spikeflow run PIPELINE [--set key=value ...] [--port N] [--resume CHECKPOINT] [--duration S] [--quiet]
   Runs a pipeline file (YAML or JSON, see 'spikeflow list' for node types). --set overrides a
@@ -12,9 +12,17 @@ export const runHelp = `spikeflow run PIPELINE [--set key=value ...] [--port N] 
   the pipeline has 'checkpoint:', sinks close. --resume starts the network from a checkpoint.
   --duration stops the run after S seconds. Prints a JSON summary at the end.`;
 
-export async function run(argv: string[], print: (s: string) => void): Promise<number> {
-  const args = parseArgs(argv, { values: ['port', 'resume', 'duration'], flags: ['quiet'] });
-  if (args.positional.length !== 1) throw new UsageError(`run needs one PIPELINE file\n${runHelp}`);
+/** Options of `run` that `demo` shares. */
+export interface RunCliOptions {
+  readonly wsPort?: number;
+  readonly resume?: string;
+  readonly durationS?: number;
+  readonly quiet?: boolean;
+}
+
+/** Parses --port, --resume, --duration, --quiet (and --set, returned in `sets`). */
+export function parseRunOptions(argv: string[], extraValues: string[] = []): { positional: string[]; sets: string[]; run: RunCliOptions; options: Record<string, unknown> } {
+  const args = parseArgs(argv, { values: ['port', 'resume', 'duration', ...extraValues], flags: ['quiet'] });
   let wsPort: number | undefined;
   if (args.options.port !== undefined) {
     wsPort = Number(args.options.port);
@@ -25,10 +33,15 @@ export async function run(argv: string[], print: (s: string) => void): Promise<n
     durationS = Number(args.options.duration);
     if (!(durationS > 0)) throw new UsageError(`--duration must be > 0 seconds, got '${String(args.options.duration)}'`);
   }
-  const file = args.positional[0]!;
+  return { positional: args.positional, sets: args.sets, options: args.options, run: { wsPort, durationS, resume: args.options.resume as string | undefined, quiet: Boolean(args.options.quiet) } };
+}
+
+export async function run(argv: string[], print: (s: string) => void): Promise<number> {
+  const { positional, sets, run: o } = parseRunOptions(argv);
+  if (positional.length !== 1) throw new UsageError(`run needs one PIPELINE file\n${runHelp}`);
   let loaded;
   try {
-    loaded = loadPipelineFile(file, args.sets);
+    loaded = loadPipelineFile(positional[0]!, sets);
   } catch (e) {
     if (e instanceof PipelineError) {
       for (const line of e.message.split('\n')) console.error(line);
@@ -36,9 +49,14 @@ export async function run(argv: string[], print: (s: string) => void): Promise<n
     }
     throw e;
   }
-  const running = await startPipeline(loaded.spec, { baseDir: loaded.baseDir, wsPort, resume: args.options.resume as string | undefined, announce: print, print });
+  return runLoaded(loaded, o, print);
+}
+
+/** Runs a loaded pipeline until it ends or a signal stops it; prints the JSON summary; the exit code. */
+export async function runLoaded(loaded: LoadedPipeline, o: RunCliOptions, print: (s: string) => void): Promise<number> {
+  const running = await startPipeline(loaded.spec, { baseDir: loaded.baseDir, wsPort: o.wsPort, resume: o.resume, announce: print, print });
   const status = new StatusReporter(running.metrics, { label: loaded.spec.name ?? 'spikeflow' });
-  if (!args.options.quiet) status.start();
+  if (!o.quiet) status.start();
   let signals = 0;
   const onSignal = (sig: NodeJS.Signals) => {
     // A second signal while draining means "now": leave at once.
@@ -48,12 +66,12 @@ export async function run(argv: string[], print: (s: string) => void): Promise<n
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
-  const timer = durationS ? setTimeout(() => void running.stop(), durationS * 1000) : undefined;
+  const timer = o.durationS ? setTimeout(() => void running.stop(), o.durationS * 1000) : undefined;
   try {
     const r = await running.done;
     status.stop();
     const m = r.metrics;
-    if (!args.options.quiet) console.error(`${loaded.spec.name ?? 'spikeflow'}: ${statusLine(m)}`);
+    if (!o.quiet) console.error(`${loaded.spec.name ?? 'spikeflow'}: ${statusLine(m)}`);
     print(
       JSON.stringify({
         result: r.reason,
