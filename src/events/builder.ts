@@ -93,9 +93,9 @@ export class PacketBuilder {
   finish(): EventPacket[] {
     const out = this.take();
     this.pool.drop(this.x);
-    this.x = this.y = new Uint16Array(0);
-    this.t = new Float64Array(0);
-    this.p = new Uint8Array(0);
+    this.x = this.y = NO_U16;
+    this.t = NO_F64;
+    this.p = NO_U8;
     this.n = this.start = 0;
     return out;
   }
@@ -107,6 +107,11 @@ export class PacketBuilder {
     return k;
   }
 }
+
+// What a finished builder holds: empty (never written, so they can be shared).
+const NO_U16 = new Uint16Array(0);
+const NO_F64 = new Float64Array(0);
+const NO_U8 = new Uint8Array(0);
 
 let shared: PacketPool | undefined;
 

@@ -170,6 +170,45 @@ test('dat: geometry from % Width / % Height; 32-bit timestamps unwrap', () => {
   assert.deepEqual(e.geometry, { width: 640, height: 480 });
 });
 
+test('dat: a header that arrives whole (read lazily) gives the same header and geometry as one read byte by byte', () => {
+  // Lines with CR endings, a tab or a no-break space (0xa0) after '%', no space, keys that only look
+  // like geometry keys, a repeated key (the last wins), and bytes above 0x7f.
+  const head = [
+    '% Data file containing  CD events ',
+    '%\tWidth 320',
+    '% Width 640\r',
+    '%\xa0Height 480',
+    '%Widths 99',
+    '% width\t7',
+    '% geometry 1x1',
+    '%',
+    '% Date 2017-10-31 \xe9t\xe9\x85 ',
+    '% Version 2',
+  ].join('\n') + '\n';
+  const bytes = datStream('', 12, [[5, cd(1, 2, 1)]]);
+  const withHeader = new Uint8Array(head.length + bytes.length);
+  for (let i = 0; i < head.length; i++) withHeader[i] = head.charCodeAt(i);
+  withHeader.set(bytes, head.length);
+  const whole = decodeBuffer(withHeader.slice(), 'dat');
+  const bytewise = decodeBuffer(withHeader, 'dat', { chunkSizes: [1] });
+  assert.deepEqual(whole.decoder.geometry, { width: 640, height: 480 });
+  assert.deepEqual(whole.decoder.geometry, bytewise.decoder.geometry);
+  assert.deepEqual(whole.decoder.header, bytewise.decoder.header);
+  assert.equal(whole.decoder.header['Width'], '640');
+  assert.equal(whole.decoder.header['Data file containing'], 'CD events ');
+  assert.equal(whole.decoder.header['event_type'], '12');
+  assert.deepEqual(eventChecksum(whole), eventChecksum(bytewise));
+});
+
+test('dat: the header kept from the first chunk is a copy (the caller may reuse the chunk)', () => {
+  const chunk = datStream('% Version 2\n% Width 64\n', 12, [[1, cd(1, 1, 1)]]);
+  const decoder = datFormat.createDecoder();
+  decoder.push(chunk);
+  chunk.fill(0x41);
+  decoder.end();
+  assert.deepEqual(decoder.header, { Version: '2', Width: '64', event_type: '12' });
+});
+
 test('dat: an EventExtTrigger file goes to the trigger side stream', () => {
   // OpenEB EventExtTrigger::RawEvent: u32 ts; p : 4; pad : 22; id : 6.
   const bytes = datStream('% Data file containing Trigger events\n% Version 2\n', 14, [
