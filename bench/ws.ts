@@ -1,9 +1,12 @@
 /**
- * `npm run bench -- ws [--quick] [--clients N] [--seconds S] [--encoding json|proto]`
+ * `npm run bench -- ws [--quick] [--clients N] [--seconds S] [--encoding json|proto] [--typed-clients] [--only fan-out|small|events]`
  *
- * WebSocket publisher over loopback (clients in worker threads, bench/ws-clients.ts):
- *  1. fan-out: N clients (default 1000) × 100 decisions/s for S seconds (default 10) through the typed
- *     client; latency percentiles from emit to receipt (issue goal: p99 < 20 ms), plus loss and drops;
+ * WebSocket publisher over loopback:
+ *  1. fan-out: N clients (default 1000) × 100 decisions/s for S seconds (default 10); latency percentiles
+ *     from emit to receipt (issue goal: p99 < 20 ms), plus loss and drops. The clients are lean: one child
+ *     process of plain TCP sockets with a minimal frame reader (bench/ws-raw-clients.ts), so that on a
+ *     2-core machine the server under test is not starved by a thousand full clients; --typed-clients
+ *     runs them as typed clients (connectWs) in two worker threads instead (bench/ws-clients.ts);
  *  2. small messages: msg/s delivered to 8 raw clients by startWsServer (encoding each decision) vs a plain `ws` server
  *     broadcasting pre-encoded bytes (no filters, no bounded queues), same process, same kind of clients;
  *  3. event packets of 4096 events to one typed client (decoded): M events/s, per encoding.
@@ -11,6 +14,9 @@
  * so neither server drops or buffers without bound; the msg/s comparison alternates 3 rounds of each
  * and takes medians, since a shared machine's load drifts. Default run: well under 2 minutes.
  */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { loadavg } from 'node:os';
+import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { startWsServer } from '../adapters/ws-server.js';
@@ -19,6 +25,8 @@ import type { Decision } from '../src/wire/messages.js';
 import { packetFromArrays } from '../src/events/packet.js';
 
 interface Result {
+  /** CPU µs the clients' process spent since the reset (raw clients only). */
+  cpuUs?: number;
   received: number;
   events: number;
   lost: number;
@@ -32,16 +40,24 @@ interface Settings {
   seconds: number;
   encoding: 'json' | 'proto';
   throughputSeconds: number;
+  typedClients: boolean;
+  only?: 'fan-out' | 'small' | 'events';
 }
 
 function parseArgs(args: string[]): Settings {
-  const s: Settings = { clients: 1000, seconds: 10, encoding: 'json', throughputSeconds: 4 };
+  const s: Settings = { clients: 1000, seconds: 10, encoding: 'json', throughputSeconds: 4, typedClients: false };
   for (let i = 0; i < args.length; i++) {
     const a = args[i]!;
     if (a === '--quick') Object.assign(s, { clients: 200, seconds: 4, throughputSeconds: 2 });
     else if (a === '--clients') s.clients = Number(args[++i]);
     else if (a === '--seconds') s.seconds = Number(args[++i]);
     else if (a === '--encoding') s.encoding = args[++i] === 'proto' ? 'proto' : 'json';
+    else if (a === '--typed-clients') s.typedClients = true;
+    else if (a === '--only') {
+      const v = args[++i];
+      if (v !== 'fan-out' && v !== 'small' && v !== 'events') throw new Error('bench ws: --only fan-out|small|events');
+      s.only = v;
+    }
     else throw new Error(`bench ws: unknown argument ${a}`);
   }
   return s;
@@ -80,6 +96,34 @@ class ClientWorker {
   }
 }
 
+interface Clients {
+  readonly ready: Promise<void>;
+  reset(fromSequence: number): void;
+  stop(): Promise<Result>;
+}
+
+/** bench/ws-raw-clients.ts in a child process. */
+class RawClients implements Clients {
+  private readonly child: ChildProcess;
+  readonly ready: Promise<void>;
+  constructor(job: { url: string; clients: number; encoding: 'json' | 'proto' }) {
+    this.child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./ws-raw-clients.ts', import.meta.url)), JSON.stringify(job)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    this.ready = new Promise((resolve, reject) => {
+      this.child.once('error', reject);
+      this.child.once('message', (m: { ready?: boolean; error?: string }) => (m.ready ? resolve() : reject(new Error(m.error))));
+    });
+  }
+  reset(fromSequence: number): void {
+    this.child.send({ reset: fromSequence });
+  }
+  stop(): Promise<Result> {
+    return new Promise((resolve) => {
+      this.child.once('message', (m: { result: Result & { histogram: number[] } }) => resolve({ ...m.result, histogram: Float64Array.from(m.result.histogram) }));
+      this.child.send('stop');
+    });
+  }
+}
+
 function percentiles(results: Result[]): Record<string, number> {
   const h = new Float64Array(results[0]!.histogram.length);
   for (const r of results) for (let i = 0; i < h.length; i++) h[i]! += r.histogram[i]!;
@@ -101,7 +145,9 @@ function decision(sequence: number): Decision {
 
 async function fanOut(s: Settings): Promise<Record<string, unknown>> {
   const server = await startWsServer({ maxClients: s.clients + 10, log: { sink: () => undefined } });
-  const workers = [0, 1].map((k) => new ClientWorker({ mode: 'latency', url: server.url, clients: Math.floor(s.clients / 2) + (k === 0 ? s.clients % 2 : 0), encoding: s.encoding }));
+  const workers: Clients[] = s.typedClients
+    ? [0, 1].map((k) => new ClientWorker({ mode: 'latency', url: server.url, clients: Math.floor(s.clients / 2) + (k === 0 ? s.clients % 2 : 0), encoding: s.encoding }))
+    : [new RawClients({ url: server.url, clients: s.clients, encoding: s.encoding })];
   try {
     const t0 = Date.now();
     await Promise.all(workers.map((w) => w.ready));
@@ -127,13 +173,17 @@ async function fanOut(s: Settings): Promise<Record<string, unknown>> {
     publishMs.length = 0;
     const sentBefore = server.stats.sent;
     const seqBefore = seq;
+    const cpu0 = process.cpuUsage();
     await run(s.seconds * 1000);
     await sleep(1000);
+    // This process is the server (and the publishing loop): CPU per delivered message is the fan-out's cost.
+    const serverCpu = process.cpuUsage(cpu0);
     const results = await Promise.all(workers.map((w) => w.stop()));
     const received = results.reduce((a, r) => a + r.received, 0);
     const published = seq - seqBefore;
     const out = {
       clients: s.clients,
+      clientKind: s.typedClients ? 'typed clients (connectWs) in 2 worker threads' : 'raw TCP clients with a minimal frame reader, one child process',
       encoding: s.encoding,
       decisionsPerSecondPerClient: Math.round(published / s.seconds),
       published,
@@ -145,6 +195,9 @@ async function fanOut(s: Settings): Promise<Record<string, unknown>> {
       ...percentiles(results),
       // Server CPU per decision sent to all clients (the synchronous publish call: encode once, queue/send to each).
       publishMsMedian: Math.round(publishMs.sort((a, b) => a - b)[publishMs.length >> 1]! * 100) / 100,
+      serverCpuUsPerDelivery: Math.round(((serverCpu.user + serverCpu.system) / Math.max(1, received)) * 100) / 100,
+      ...(results[0]!.cpuUs !== undefined ? { clientsCpuUsPerDelivery: Math.round((results[0]!.cpuUs / Math.max(1, received)) * 100) / 100 } : {}),
+      loadAverage: loadavg().map((v) => Math.round(v * 100) / 100),
       connectMs,
     };
     console.log(`fan-out: ${JSON.stringify(out)}`);
@@ -260,9 +313,10 @@ async function eventPackets(s: Settings, encoding: 'json' | 'proto'): Promise<Re
 
 export async function main(args: string[]): Promise<Record<string, unknown>> {
   const s = parseArgs(args);
-  const fan = await fanOut(s);
-  const small = await smallMessages(s);
-  const proto = await eventPackets(s, 'proto');
-  const json = await eventPackets(s, 'json');
-  return { fanOut: fan, smallMessages: small, eventPackets: { proto, json }, goal: { p99BelowMs: 20, met: (fan.p99Ms as number) < 20 } };
+  const part = (name: Settings['only']) => s.only === undefined || s.only === name;
+  const fan = part('fan-out') ? await fanOut(s) : undefined;
+  const small = part('small') ? await smallMessages(s) : undefined;
+  const proto = part('events') ? await eventPackets(s, 'proto') : undefined;
+  const json = part('events') ? await eventPackets(s, 'json') : undefined;
+  return { fanOut: fan, smallMessages: small, eventPackets: proto && { proto, json }, ...(fan ? { goal: { p99BelowMs: 20, met: (fan.p99Ms as number) < 20 } } : {}) };
 }
