@@ -97,7 +97,30 @@ test('features the GPU does not run yet are refused by name, not approximated', 
     projections: [{ name: 'p', kind: 'random', from: 'in', to: 'out', p: 0.5, weight: 0.3 }],
   };
   const refused = (extra: object, re: RegExp) => assert.throws(() => planGpu(buildNetwork({ ...base, ...extra })), (e: unknown) => e instanceof GpuUnsupportedError && re.test(e.message));
-  refused({ homeostasis: [{ controller: 'threshold', population: 'out', target_hz: 5, timescales: [{ tau_ms: 100, gain: 0.1 }] }] }, /homeostasis \('threshold' on 'out'\)/);
   refused({ plasticity: [{ rule: 'three_factor', projection: 'p', signal: 'r', tau_pre_ms: 20, tau_post_ms: 20, a_pre: 0.1, a_post: -0.1, tau_eligibility_ms: 100, learning_rate: 0.1, w_min: 0, w_max: 1 }] }, /learning rule 'three_factor'/);
+  refused({ plasticity: [{ rule: 'delay', projection: 'p', learning_rate: 0.1, d_min: 0, d_max: 4, window_steps: 5 }] }, /learning rule 'delay'/);
+  // Homeostasis (both controllers), logistic units and the readout now run on the GPU…
+  const readoutNet = (rules: object[]) => ({
+    ...base,
+    populations: [base.populations[0], { name: 'ro', model: 'logistic', size: 2, threshold: 0.5 }, base.populations[1]],
+    projections: [...base.projections, { name: 'q', kind: 'dense', from: 'in', to: 'ro', weight: 0, delay_steps: 0 }, { name: 'q2', kind: 'dense', from: 'out', to: 'ro', weight: 0, delay_steps: 0 }],
+    plasticity: rules,
+  });
+  const ro = (projection: string, extra: object = {}) => ({ rule: 'readout', projection, signal: 'y', optimizer: 'adam', learning_rate: 0.01, ...extra });
+  const plan = planGpu(
+    buildNetwork({
+      ...readoutNet([ro('q')]),
+      homeostasis: [
+        { controller: 'threshold', population: 'out', target_hz: 5, timescales: [{ tau_ms: 100, gain: 0.1 }] },
+        { controller: 'scaling', population: 'out', target_hz: 5, timescales: [{ tau_ms: 100, gain: 0.1 }, { tau_ms: 1000, gain: 0.01 }] },
+      ],
+    }),
+  );
+  assert.equal(plan.homeo.length, 2);
+  assert.ok(plan.projs.find((q) => q.name === 'p')!.weightPerInstance, 'scaled weights are per instance');
+  assert.ok(plan.projs.find((q) => q.name === 'q')!.readout);
+  // …but magnitude pruning and two readouts training one population's biases are refused.
+  refused(readoutNet([ro('q', { prune: { keep: 2, every_steps: 10 } })]), /learning rule 'readout' with magnitude pruning \(on 'q'\)/);
+  refused(readoutNet([ro('q'), ro('q2')]), /more than one readout rule trains population 'ro'/);
   assert.throws(() => planGpu(buildNetwork(base), { instances: 70000 }), /instances must be an integer in \[1, 65535\]/);
 });

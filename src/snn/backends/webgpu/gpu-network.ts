@@ -7,12 +7,15 @@
  */
 import type { Network } from '../../network.js';
 import type { LifPopulationRuntime } from '../../neurons/populations.js';
+import type { LogisticPopulationRuntime } from '../../neurons/logistic.js';
+import type { StepSignals } from '../../runtime-types.js';
+import { readoutTargets } from '../../plasticity/readout.js';
 import { gpuContext, type GpuContext } from './device.js';
-import { GpuUnsupportedError, planGpu, type GpuBatchOptions, type GpuPlan, type PopPlan } from './gpu-plan.js';
+import { GpuUnsupportedError, planGpu, type GpuBatchOptions, type GpuPlan, type PopPlan, type ProjPlan } from './gpu-plan.js';
 import { generateWgsl, WORKGROUP } from './wgsl.js';
 
 import type { ChunkSpikes, InstanceInput } from '../batch-types.js';
-export type { ChunkSpikes, InstanceInput };
+export type { ChunkSpikes, InstanceInput, StepSignals };
 
 const BYTES = 4;
 
@@ -28,6 +31,12 @@ export class GpuNetwork {
   /** Every queue write and submission, in call order (see runChunk). */
   private chain: Promise<unknown> = Promise.resolve();
   private readonly outPops: PopPlan[];
+  /**
+   * Host copies of what the label upload needs: whether each readout learns (as of the chunk being
+   * submitted: both change in submission order) and its Adam step count k per instance.
+   */
+  private readonly readoutOn = new Map<string, boolean>();
+  private readonly readoutSteps = new Map<string, Float64Array>();
 
   private constructor(
     readonly net: Network,
@@ -72,9 +81,15 @@ export class GpuNetwork {
   private entryPoints(): string[] {
     const e = ['begin', 'end'];
     for (const p of this.plan.pops) if (p.lif) e.push(`integrate_${p.index}`, `applyReset_${p.index}`);
+    for (const p of this.plan.pops) if (p.logistic) e.push(`logistic_${p.index}`);
     for (const q of this.plan.projs) {
       e.push(`deliver_${q.index}`);
       if (q.stdp) e.push(`traceDecay_${q.index}`, `traceAdd_${q.index}`, `onPost_${q.index}`);
+      if (q.readout) e.push(`readoutErr_${q.index}`, `readoutW_${q.index}`);
+    }
+    for (const h of this.plan.homeo) {
+      e.push(`homeo_${h.index}`);
+      for (const q of h.projs) e.push(`scale_${h.index}_${q.index}`);
     }
     return e;
   }
@@ -87,11 +102,21 @@ export class GpuNetwork {
     const memF = new Float32Array(mem.buffer);
     const memI = new Int32Array(mem.buffer);
     for (const p of plan.pops) {
+      if (p.logistic) {
+        const st = (this.net.population(p.name) as LogisticPopulationRuntime).state;
+        for (let b = 0; b < B; b++) memF.set(st.bias, p.bias + b * p.size);
+      }
       if (!p.lif) continue;
       const st = (this.net.population(p.name) as LifPopulationRuntime).state;
       for (const [o, src] of [[p.v, st.v], [p.theta, st.theta]] as const) for (let b = 0; b < B; b++) memF.set(src, o + b * p.size);
       for (let b = 0; b < B; b++) memI.set(st.refractoryUntil, p.refractoryUntil + b * p.size);
-      if (st.offset.some((x) => x !== 0)) throw new GpuUnsupportedError(`webgpu backend: population '${p.name}' has threshold offsets (homeostasis), not supported on the GPU yet`);
+      if (p.offset >= 0) for (let b = 0; b < B; b++) memF.set(st.offset, p.offset + b * p.size);
+      else if (st.offset.some((x) => x !== 0)) throw new Error(`webgpu backend: population '${p.name}' has threshold offsets but no threshold controller`);
+    }
+    for (const h of plan.homeo) {
+      // Estimates start at the target (as the CPU's RateEstimator): no evidence yet means on target.
+      memF.fill(h.spec.target_hz, h.r, h.r + h.spec.timescales.length * B * h.pop.size);
+      mem[h.enabledWord] = this.net.controllers[h.index]!.enabled ? 1 : 0;
     }
     for (const q of plan.projs) {
       const t = q.table;
@@ -103,6 +128,10 @@ export class GpuNetwork {
       mem.set(t.postSyn, q.postSyn);
       for (let b = 0; b < (q.weightPerInstance ? B : 1); b++) memF.set(t.weight, q.weight + b * t.count);
       if (q.stdp) mem[q.stdp.enabledWord] = this.net.rules.find((r) => r.spec.projection === q.name)!.enabled ? 1 : 0;
+      if (q.readout) {
+        this.readoutOn.set(q.name, this.net.rules.find((r) => r.spec.projection === q.name)!.enabled);
+        this.readoutSteps.set(q.name, new Float64Array(B));
+      }
     }
     this.gpu.device.queue.writeBuffer(this.mem, 0, mem);
   }
@@ -113,7 +142,18 @@ export class GpuNetwork {
    */
   setLearning(enabled: boolean, projection?: string): void {
     if (projection !== undefined && !this.plan.projs.some((q) => q.name === projection)) throw new RangeError(`no projection named '${projection}' on the GPU`);
-    const words = this.plan.projs.filter((q) => q.stdp && (projection === undefined || q.name === projection)).map((q) => q.stdp!.enabledWord);
+    const chosen = this.plan.projs.filter((q) => projection === undefined || q.name === projection);
+    const words = chosen.filter((q) => q.stdp).map((q) => q.stdp!.enabledWord);
+    this.chain = this.chain.then(() => {
+      for (const w of words) this.gpu.device.queue.writeBuffer(this.mem, w * BYTES, Uint32Array.of(enabled ? 1 : 0));
+      for (const q of chosen) if (q.readout) this.readoutOn.set(q.name, enabled);
+    });
+  }
+
+  /** Switches homeostasis on or off (every controller, or those of one population), from the next chunk submitted on. */
+  setHomeostasis(enabled: boolean, population?: string): void {
+    if (population !== undefined && !this.plan.pops.some((p) => p.name === population)) throw new RangeError(`no population named '${population}' on the GPU`);
+    const words = this.plan.homeo.filter((h) => population === undefined || h.pop.name === population).map((h) => h.enabledWord);
     this.chain = this.chain.then(() => {
       for (const w of words) this.gpu.device.queue.writeBuffer(this.mem, w * BYTES, Uint32Array.of(enabled ? 1 : 0));
     });
@@ -122,12 +162,14 @@ export class GpuNetwork {
   /**
    * Runs inputs.length steps (at most chunkSteps); inputs[k][b] are the input spikes of step t + k
    * of instance b. Resolves with the output spikes. Up to two chunks may be in flight: call again
-   * before awaiting to overlap the GPU with reading back.
+   * before awaiting to overlap the GPU with reading back. signals[k][b] are the learning signals
+   * (the readout's labels, as for Network.step) of step t + k of instance b.
    */
-  runChunk(inputs: readonly (readonly InstanceInput[])[]): Promise<ChunkSpikes> {
+  runChunk(inputs: readonly (readonly InstanceInput[])[], signals?: readonly (readonly (StepSignals | undefined)[] | undefined)[]): Promise<ChunkSpikes> {
     const { plan } = this;
     const n = inputs.length;
     if (n < 1 || n > plan.chunk) throw new RangeError(`runChunk takes 1..${plan.chunk} steps, got ${n}`);
+    if (signals && signals.length !== n) throw new RangeError(`runChunk: signals for ${signals.length} steps, inputs for ${n}`);
     const t0 = this.t;
     this.t = t0 + n;
     const which = this.submitted++ & 1;
@@ -137,7 +179,7 @@ export class GpuNetwork {
     // after the previous chunk's commands, whose input ring slots and counters they would overwrite.
     const submitted = this.chain.then(async () => {
       await bufferFree; // its last reader has unmapped it
-      this.encodeAndSubmit(inputs, t0, rb);
+      this.encodeAndSubmit(inputs, signals, t0, rb);
     });
     this.chain = submitted.catch(() => undefined);
     const result = submitted.then(async () => {
@@ -152,10 +194,11 @@ export class GpuNetwork {
     return result;
   }
 
-  private encodeAndSubmit(inputs: readonly (readonly InstanceInput[])[], t0: number, rb: GPUBuffer): void {
+  private encodeAndSubmit(inputs: readonly (readonly InstanceInput[])[], signals: readonly (readonly (StepSignals | undefined)[] | undefined)[] | undefined, t0: number, rb: GPUBuffer): void {
     const { plan } = this;
     const device = this.gpu.device;
     for (const p of plan.pops) if (p.input) this.uploadInputs(p, inputs, t0);
+    for (const q of plan.projs) if (q.readout) this.uploadLabels(q, signals, inputs.length, t0);
     for (const p of this.outPops) device.queue.writeBuffer(this.atom, p.outCount * BYTES, Uint32Array.of(0));
     const enc = device.createCommandEncoder();
     const pass = enc.beginComputePass();
@@ -169,10 +212,17 @@ export class GpuNetwork {
       run('begin', B);
       for (const q of plan.projs) if (q.stdp) run(`traceDecay_${q.index}`, Math.max(q.from.size, q.to.size), B);
       for (const p of plan.pops) if (p.lif) run(`integrate_${p.index}`, p.size, B);
+      for (const p of plan.pops) if (p.logistic) run(`logistic_${p.index}`, p.size, B);
       for (const q of plan.projs) if (q.stdp) run(`traceAdd_${q.index}`, q.from.capacity, B);
       for (const q of plan.projs) run(`deliver_${q.index}`, q.from.capacity, B * q.D);
+      for (const q of plan.projs) if (q.readout) run(`readoutErr_${q.index}`, q.to.size, B);
+      for (const q of plan.projs) if (q.readout) run(`readoutW_${q.index}`, q.from.capacity, B * q.D);
       for (const p of plan.pops) if (p.lif) run(`applyReset_${p.index}`, p.size, B);
       for (const q of plan.projs) if (q.stdp) run(`onPost_${q.index}`, q.to.size, B);
+      for (const h of plan.homeo) {
+        run(`homeo_${h.index}`, h.pop.size, B);
+        for (const q of h.projs) run(`scale_${h.index}_${q.index}`, q.table.count, B);
+      }
       run('end', 1);
     }
     pass.end();
@@ -214,6 +264,49 @@ export class GpuNetwork {
     }
   }
 
+  /**
+   * Writes the readout's label slots for steps t0 … t0 + n − 1: c1 = 1 − β1^k, c2 = 1 − β2^k in f64
+   * as the CPU computes them (k counts this instance's labelled steps while learning is on; SGD: 1),
+   * 0 where the step updates nothing; then the targets and which of them are labelled (not NaN).
+   */
+  private uploadLabels(q: ProjPlan, signals: readonly (readonly (StepSignals | undefined)[] | undefined)[] | undefined, n: number, t0: number): void {
+    const r = q.readout!;
+    const B = this.plan.B;
+    const nOut = q.to.size;
+    const words = new Uint32Array(B * r.stride);
+    const fl = new Float32Array(words.buffer);
+    const y = new Float64Array(nOut);
+    const on = this.readoutOn.get(q.name)!;
+    const steps = this.readoutSteps.get(q.name)!;
+    const adam = r.spec.optimizer === 'adam';
+    for (let k = 0; k < n; k++) {
+      words.fill(0);
+      const row = signals?.[k];
+      if (row && row.length !== B) throw new RangeError(`step ${t0 + k}: signals for ${row.length} instances, expected ${B}`);
+      for (let b = 0; b < B; b++) {
+        const label = row?.[b]?.[r.spec.signal];
+        if (label === undefined || !on) continue;
+        readoutTargets(label, y, `readout '${q.name}'`);
+        const o = b * r.stride;
+        if (adam) {
+          const kk = (steps[b] = steps[b]! + 1);
+          fl[o] = 1 - Math.pow(r.spec.beta1, kk);
+          fl[o + 1] = 1 - Math.pow(r.spec.beta2, kk);
+        } else {
+          fl[o] = 1;
+          fl[o + 1] = 1;
+        }
+        for (let j = 0; j < nOut; j++) {
+          if (Number.isNaN(y[j]!)) continue;
+          fl[o + 2 + j] = y[j]!;
+          words[o + 2 + nOut + j] = 1;
+        }
+      }
+      const slot = (t0 + k) % this.plan.chunk;
+      this.gpu.device.queue.writeBuffer(this.mem, (r.labels + slot * B * r.stride) * BYTES, words);
+    }
+  }
+
   private parseOutputs(words: Uint32Array, t0: number, n: number): ChunkSpikes {
     const B = this.plan.B;
     const out: ChunkSpikes = new Map();
@@ -233,6 +326,14 @@ export class GpuNetwork {
     return out;
   }
 
+  /** Rate estimates (Hz) of homeostasis controller `index` (spec order), timescale k, one instance. */
+  async homeostasisRates(index: number, k: number, instance = 0): Promise<Float64Array> {
+    const h = this.plan.homeo[index];
+    if (!h || k < 0 || k >= h.spec.timescales.length) throw new RangeError(`no homeostasis controller ${index} with timescale ${k} on the GPU`);
+    const N = h.pop.size;
+    return Float64Array.from(new Float32Array((await this.readWords(h.r + (k * this.plan.B + instance) * N, N)).buffer));
+  }
+
   /** Final weights of one instance in the user's synapse order (f32 values widened). */
   async weights(projection: string, instance = 0): Promise<Float64Array> {
     const q = this.plan.projs.find((x) => x.name === projection);
@@ -244,10 +345,14 @@ export class GpuNetwork {
     return out;
   }
 
-  /** One state array of one instance (e.g. 'v' or 'theta' of a LIF population), widened to f64. */
-  async populationState(population: string, field: 'v' | 'theta', instance = 0): Promise<Float64Array> {
-    const p = this.plan.pops.find((x) => x.name === population && x.lif);
-    if (!p) throw new RangeError(`no LIF population named '${population}' on the GPU`);
+  /**
+   * One state array of one instance, widened to f64: 'v', 'theta' or 'offset' (the homeostatic
+   * threshold offset, zero without a threshold controller) of a LIF population, 'bias' of a logistic one.
+   */
+  async populationState(population: string, field: 'v' | 'theta' | 'offset' | 'bias', instance = 0): Promise<Float64Array> {
+    const p = this.plan.pops.find((x) => x.name === population && (field === 'bias' ? x.logistic : x.lif));
+    if (!p) throw new RangeError(`no ${field === 'bias' ? 'logistic' : 'LIF'} population named '${population}' on the GPU`);
+    if (p[field] < 0) return new Float64Array(p.size);
     const words = await this.readWords(p[field] + instance * p.size, p.size);
     return Float64Array.from(new Float32Array(words.buffer));
   }

@@ -5,11 +5,13 @@
  * network (one per sensor or stream) sit side by side: instance b's copy of an array of n entries
  * is at [b·n, (b+1)·n).
  *
- * Supported on the GPU: input and LIF/ALIF populations, sparse/random/dense projections, pair STDP.
- * Anything else is refused by name (GpuUnsupportedError), never silently approximated.
+ * Supported on the GPU: input, LIF/ALIF and logistic populations, sparse/random/dense projections,
+ * pair STDP, the supervised readout (SGD/Adam, no pruning) and homeostasis (threshold and scaling
+ * controllers, any number of timescales). Anything else is refused by name (GpuUnsupportedError),
+ * never silently approximated.
  */
 import type { Network } from '../../network.js';
-import type { LifPopulationSpec, StdpSpec } from '../../spec.js';
+import type { HomeostasisSpec, LifPopulationSpec, LogisticPopulationSpec, ReadoutSpec, StdpSpec } from '../../spec.js';
 import type { SynapseTable } from '../../projections/synapse-table.js';
 
 export class GpuUnsupportedError extends Error {
@@ -33,6 +35,7 @@ export interface PopPlan {
   readonly size: number;
   readonly input: boolean;
   readonly lif?: LifPopulationSpec;
+  readonly logistic?: LogisticPopulationSpec;
   /** Ring of `slots` steps; each (slot, instance) list holds up to `capacity` indices. */
   readonly slots: number;
   readonly capacity: number;
@@ -44,6 +47,10 @@ export interface PopPlan {
   readonly theta: number;
   readonly refractoryUntil: number;
   readonly lastSpike: number;
+  /** Homeostatic threshold offset (LIF, B·size; -1 without a threshold controller). */
+  readonly offset: number;
+  /** Logistic: bias b (B·size); -1 otherwise. */
+  readonly bias: number;
   readonly acc: number;
   /** Output list (mem: pairs of words) and its counter (atom), for readback. */
   readonly out: number;
@@ -67,6 +74,40 @@ export interface ProjPlan {
   /** Each instance has its own weights (plastic projections). */
   readonly weightPerInstance: boolean;
   readonly stdp?: { readonly spec: StdpSpec; readonly x: number; readonly z: number; readonly enabledWord: number };
+  readonly readout?: ReadoutPlan;
+}
+
+/**
+ * The supervised readout on a table projection into a logistic population. Labels are uploaded per
+ * step into a ring of `chunk` slots; slot (step, b) holds [c1, c2, y_0 … y_{n−1}, labelled_0 … ]
+ * where c1 = 1 − β1^k, c2 = 1 − β2^k (k counted on the host, in f64), c1 = 0 meaning "no update
+ * this step" (no label, or learning off), and labelled_j = 0 for a NaN target.
+ */
+export interface ReadoutPlan {
+  readonly spec: ReadoutSpec;
+  readonly labels: number;
+  /** Words per (slot, instance) in `labels`: 2 + 2·n. */
+  readonly stride: number;
+  /** Error e_j of this step (B·n). */
+  readonly err: number;
+  /** Adam moments of weights (B·count each) and biases (B·n each); -1 for SGD. */
+  readonly m: number;
+  readonly v: number;
+  readonly bm: number;
+  readonly bv: number;
+}
+
+/** A homeostasis controller: rate estimates r (K × B·size, timescale-major) and, for scaling, a per-neuron factor. */
+export interface HomeoPlan {
+  readonly spec: HomeostasisSpec;
+  readonly index: number;
+  readonly pop: PopPlan;
+  readonly r: number;
+  /** Scaling: factor per neuron of this step (B·size); -1 for threshold. */
+  readonly factor: number;
+  /** Projections whose weights a scaling controller multiplies. */
+  readonly projs: ProjPlan[];
+  readonly enabledWord: number;
 }
 
 export interface GpuPlan {
@@ -75,6 +116,8 @@ export interface GpuPlan {
   readonly outputCapacity: number;
   readonly pops: PopPlan[];
   readonly projs: ProjPlan[];
+  readonly homeo: HomeoPlan[];
+  readonly dtMs: number;
   /** mem and atom sizes in words. */
   readonly memWords: number;
   readonly atomWords: number;
@@ -88,8 +131,16 @@ export function planGpu(net: Network, o: GpuBatchOptions = {}): GpuPlan {
   const chunk = o.chunkSteps ?? 32;
   if (!Number.isInteger(B) || B < 1 || B > 65535) throw new RangeError(`instances must be an integer in [1, 65535], got ${B}`);
   if (!Number.isInteger(chunk) || chunk < 1 || chunk > 65535) throw new RangeError(`chunkSteps must be an integer in [1, 65535], got ${chunk}`);
-  for (const h of spec.homeostasis) throw new GpuUnsupportedError(`webgpu backend: homeostasis ('${h.controller}' on '${h.population}') is not supported on the GPU yet; use the cpu or wasm backend`);
-  for (const r of spec.plasticity) if (r.rule !== 'stdp') throw new GpuUnsupportedError(`webgpu backend: learning rule '${r.rule}' (on '${r.projection}') is not supported on the GPU yet; use the cpu or wasm backend`);
+  for (const r of spec.plasticity) {
+    if (r.rule !== 'stdp' && r.rule !== 'readout') throw new GpuUnsupportedError(`webgpu backend: learning rule '${r.rule}' (on '${r.projection}') is not supported on the GPU yet; use the cpu or wasm backend`);
+    if (r.rule === 'readout' && r.prune) throw new GpuUnsupportedError(`webgpu backend: learning rule 'readout' with magnitude pruning (on '${r.projection}') is not supported on the GPU yet; use the cpu or wasm backend`);
+  }
+  const readoutTargets = spec.plasticity.filter((r) => r.rule === 'readout').map((r) => spec.projections.find((p) => p.name === r.projection)!.to);
+  for (const [i, to] of readoutTargets.entries()) {
+    if (readoutTargets.indexOf(to) !== i) throw new GpuUnsupportedError(`webgpu backend: more than one readout rule trains population '${to}', not supported on the GPU yet`);
+  }
+  const thresholdPops = new Set(spec.homeostasis.filter((h) => h.controller === 'threshold').map((h) => h.population));
+  const scaledPops = new Set(spec.homeostasis.filter((h) => h.controller === 'scaling').map((h) => h.population));
   let mem = 1;
   let atom = 0;
   const m = (n: number) => ((mem += n), mem - n);
@@ -100,26 +151,30 @@ export function planGpu(net: Network, o: GpuBatchOptions = {}): GpuPlan {
   const pops: PopPlan[] = [];
   for (const p of net.populations.values()) {
     const s = p.spec;
-    if (s.model === 'logistic') throw new GpuUnsupportedError(`webgpu backend: population '${s.name}' has model 'logistic', not supported on the GPU yet`);
     const input = s.model === 'input';
     // The ring keeps every step a delay can reach plus the whole chunk (inputs are uploaded ahead).
     const slots = (maxDelayFrom.get(s.name) ?? 0) + 1 + chunk;
     const capacity = input ? Math.min(s.size, o.inputCapacity ?? 1024) : s.size;
     const n = B * s.size;
+    const logistic = s.model === 'logistic';
+    const lif = !input && !logistic;
     pops.push({
       name: s.name,
       index: pops.length,
       size: s.size,
       input,
-      ...(input ? {} : { lif: s as LifPopulationSpec }),
+      ...(lif ? { lif: s as LifPopulationSpec } : {}),
+      ...(logistic ? { logistic: s as LogisticPopulationSpec } : {}),
       slots,
       capacity,
       lists: m(slots * B * capacity),
       counts: a(slots * B),
-      v: input ? -1 : m(n),
-      theta: input ? -1 : m(n),
-      refractoryUntil: input ? -1 : m(n),
+      v: lif ? m(n) : -1,
+      theta: lif ? m(n) : -1,
+      refractoryUntil: lif ? m(n) : -1,
       lastSpike: input ? -1 : m(n),
+      offset: lif && thresholdPops.has(s.name) ? m(n) : -1,
+      bias: logistic ? m(n) : -1,
       acc: input ? -1 : a(n),
       out: input ? -1 : m(2 * outputCapacity),
       outCount: input ? -1 : a(1),
@@ -132,10 +187,14 @@ export function planGpu(net: Network, o: GpuBatchOptions = {}): GpuPlan {
     const t = pr.table;
     if (B * t.delaySlots > 65535) throw new GpuUnsupportedError(`webgpu backend: projection '${pr.spec.name}': instances × delay slots (${B} × ${t.delaySlots}) exceeds 65535 workgroup rows`);
     if (spec.plasticity.filter((r) => r.projection === pr.spec.name).length > 1) throw new GpuUnsupportedError(`webgpu backend: projection '${pr.spec.name}' has more than one learning rule`);
-    const rule = spec.plasticity.find((r) => r.projection === pr.spec.name) as StdpSpec | undefined;
+    const rule = spec.plasticity.find((r) => r.projection === pr.spec.name) as StdpSpec | ReadoutSpec | undefined;
     const from = popByName.get(pr.spec.from)!;
     const to = popByName.get(pr.spec.to)!;
-    const plastic = rule !== undefined;
+    // Scaling moves each instance's weights apart too.
+    const plastic = rule !== undefined || scaledPops.has(to.name);
+    const ro = rule?.rule === 'readout' ? rule : undefined;
+    const stride = 2 + 2 * to.size;
+    const adam = ro?.optimizer === 'adam';
     projs.push({
       name: pr.spec.name,
       index: projs.length,
@@ -151,8 +210,34 @@ export function planGpu(net: Network, o: GpuBatchOptions = {}): GpuPlan {
       postSyn: m(t.count),
       weight: m((plastic ? B : 1) * t.count),
       weightPerInstance: plastic,
-      ...(rule ? { stdp: { spec: rule, x: m(t.delaySlots * B * from.size), z: m(B * to.size), enabledWord: m(1) } } : {}),
+      ...(rule?.rule === 'stdp' ? { stdp: { spec: rule, x: m(t.delaySlots * B * from.size), z: m(B * to.size), enabledWord: m(1) } } : {}),
+      ...(ro
+        ? {
+            readout: {
+              spec: ro,
+              labels: m(chunk * B * stride),
+              stride,
+              err: m(B * to.size),
+              m: adam ? m(B * t.count) : -1,
+              v: adam ? m(B * t.count) : -1,
+              bm: adam ? m(B * to.size) : -1,
+              bv: adam ? m(B * to.size) : -1,
+            },
+          }
+        : {}),
     });
   }
-  return { B, chunk, outputCapacity, pops, projs, memWords: mem, atomWords: Math.max(atom, 1), T_WORD: 0 };
+  const homeo: HomeoPlan[] = spec.homeostasis.map((h, index) => {
+    const pop = popByName.get(h.population)!;
+    return {
+      spec: h,
+      index,
+      pop,
+      r: m(h.timescales.length * B * pop.size),
+      factor: h.controller === 'scaling' ? m(B * pop.size) : -1,
+      projs: h.controller === 'scaling' ? projs.filter((q) => q.to === pop) : [],
+      enabledWord: m(1),
+    };
+  });
+  return { B, chunk, outputCapacity, pops, projs, homeo, dtMs: spec.dt_ms, memWords: mem, atomWords: Math.max(atom, 1), T_WORD: 0 };
 }

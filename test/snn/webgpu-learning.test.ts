@@ -1,0 +1,75 @@
+/**
+ * Homeostasis and the supervised readout on the WebGPU backend against the CPU reference, on the
+ * software Vulkan adapter (see webgpu.test.ts). Each case runs in its own child process
+ * (test/snn/webgpu/learning-cases.ts) and stays under ~600 dispatches.
+ *
+ * Tolerances: GPU state is f32, the CPU's f64. Spikes must be identical on these cases; rate
+ * estimates, threshold offsets and scaled weights agree to f32 rounding (relative ~1e-6). The
+ * logistic input is summed in the same 2^−16 fixed point as the LIF input, so a readout's
+ * activations differ from the CPU's by up to (arrivals)·2^−17 and its trained weights by ~1e-5.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { REPO_ROOT } from '../helpers/shared-data.js';
+
+const ENV_FILE = join(REPO_ROOT, '.vulkan', 'env');
+
+function lavapipeEnv(): Record<string, string> {
+  assert.ok(existsSync(ENV_FILE), `${ENV_FILE} is missing: run scripts/setup-lavapipe.sh (as root) first`);
+  const env: Record<string, string> = {};
+  for (const m of readFileSync(ENV_FILE, 'utf8').matchAll(/^export (\w+)=(\S+?)(\$\{.*)?$/gm)) env[m[1]!] = m[2]!;
+  if (process.env.LD_LIBRARY_PATH) env.LD_LIBRARY_PATH += `:${process.env.LD_LIBRARY_PATH}`;
+  return env;
+}
+
+function learningCase(name: string): any {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'test', 'snn', 'webgpu', 'learning-cases.ts'), name], { cwd: REPO_ROOT, encoding: 'utf8', env: { ...process.env, ...lavapipeEnv() }, timeout: 240_000 });
+  const line = r.stdout.trim().split('\n').at(-1) ?? '';
+  assert.ok(line.startsWith('{'), `learning-cases.ts ${name} exited ${r.status} without a result:\n${r.stderr.slice(-3000)}`);
+  const out = JSON.parse(line);
+  assert.match(out.adapter, /llvmpipe|lavapipe/);
+  return out;
+}
+
+/** Same spikes at every step of every instance. */
+function sameSpikes(r: any): void {
+  assert.ok(r.cpuSpikes >= 100, `only ${r.cpuSpikes} spikes: too quiet to compare`);
+  assert.equal(r.firstDiff, '');
+  assert.equal(r.identicalSteps, r.comparedSteps);
+}
+
+test('webgpu homeostasis, threshold controller on two timescales, 2 instances: same spikes, offsets and rate estimates within f32 rounding, rate pulled toward target', () => {
+  const r = learningCase('homeo-threshold');
+  sameSpikes(r);
+  assert.ok(r.maxOffset > 1, `offsets barely moved (${r.maxOffset})`);
+  assert.ok(r.maxOffsetDiff < 1e-5 * r.maxOffset, `offsets differ by ${r.maxOffsetDiff}`);
+  assert.ok(r.maxRateDiff < 1e-3, `rate estimates differ by ${r.maxRateDiff} Hz`);
+  // Driven at ~60 Hz against a 20 Hz target: the controller brings it to within a few Hz.
+  assert.ok(r.rateFirst.gpu > 50 && Math.abs(r.rateLast.gpu - 20) < 5, `rate ${r.rateFirst.gpu} → ${r.rateLast.gpu} Hz`);
+});
+
+test('webgpu homeostasis, synaptic scaling switched off between chunks: same spikes, weights within 1e-6, rate pulled toward target', () => {
+  const r = learningCase('homeo-scaling');
+  sameSpikes(r);
+  assert.equal(r.weightsChangedOnCpu, 800, 'scaling moved every weight of both instances');
+  assert.equal(r.movedAfterHomeoOff, 0);
+  // Equal weights at the end mean the GPU stopped scaling when switched off too.
+  assert.ok(r.maxWeightDiff < 1e-6, `weights differ by ${r.maxWeightDiff}`);
+  assert.ok(r.maxRateDiff < 1e-3, `rate estimates differ by ${r.maxRateDiff} Hz`);
+  assert.ok(Math.abs(r.rateLast.gpu - 20) < Math.abs(r.rateFirst.gpu - 20) / 3, `rate ${r.rateFirst.gpu} → ${r.rateLast.gpu} Hz`);
+});
+
+for (const opt of ['adam', 'sgd']) {
+  test(`webgpu readout (${opt}, unlabelled NaN targets, learning switched off between chunks): learns the separable toy task as the CPU does`, () => {
+    const r = learningCase(`readout-${opt}`);
+    sameSpikes(r);
+    assert.equal(r.weightsChangedOnCpu, 80);
+    assert.ok(r.maxWeightDiff < 2e-5, `weights differ by ${r.maxWeightDiff}`);
+    assert.ok(r.maxBiasDiff < 2e-5, `biases differ by ${r.maxBiasDiff}`);
+    assert.ok(r.accuracy.gpu >= 0.95 && r.accuracy.gpu > r.accuracyFirst.gpu, `accuracy ${r.accuracyFirst.gpu} → ${r.accuracy.gpu}`);
+    assert.equal(r.accuracy.gpu, r.accuracy.cpu);
+  });
+}
