@@ -9,7 +9,7 @@ import { Subject, firstValueFrom, take, toArray } from 'rxjs';
 import { startWsServer, type WsServer } from '../../adapters/ws-server.js';
 import { connectWs, type WsClient } from '../../adapters/ws-client.js';
 import { decodeFrame } from '../../adapters/ws-frames.js';
-import { decodeWire } from '../../src/wire/protobuf-codec.js';
+import { decodeWire, encodeWire } from '../../src/wire/protobuf-codec.js';
 import { decision, events, isOp, metrics, openRaw, spikes, until } from '../helpers/ws.js';
 
 const quiet = { sink: () => undefined };
@@ -234,6 +234,33 @@ test('attach: an observable is published until it ends; an events stream ending 
     assert.equal(server.stats.published.frames, 1);
   } finally {
     client.close();
+    await server.close();
+  }
+});
+
+test('one frame per message and encoding, shared by every client: all three header lengths arrive intact', async () => {
+  const server = await startWsServer({ log: quiet });
+  try {
+    const clients = await Promise.all([openRaw(`${server.url}/events`, 'spikeflow.v1.proto'), openRaw(`${server.url}/events`, 'spikeflow.v1.proto'), openRaw(`${server.url}/events`, 'spikeflow.v1.json')]);
+    await Promise.all(clients.map((c) => c.next(isOp('hello'))));
+    await until(() => server.clients().filter((c) => c.streams.events).length === 3, 5000, 'subscriptions');
+    // Payload lengths in the 7-bit, 16-bit and 64-bit forms of the frame header (proto: ~9 bytes per event).
+    const packets = [events(3), events(500), events(9000)];
+    for (const p of packets) server.publish('events', p);
+    for (const c of clients) {
+      // Data messages only (hello and status messages are JSON with an op).
+      const isData = (m: string | Buffer) => typeof m !== 'string' || (JSON.parse(m) as { op?: string }).op === undefined;
+      await until(() => c.got.filter(isData).length === packets.length, 5000, 'three packets');
+      const data = c.got.filter(isData);
+      for (let k = 0; k < packets.length; k++) {
+        const m = data[k]!;
+        const got = typeof m === 'string' ? (JSON.parse(m) as { events: { x: number[] } }).events.x : (decodeWire(m) as { packet: { x: Uint16Array } }).packet.x;
+        assert.deepEqual(Array.from(got), Array.from(packets[k]!.x), `client ${clients.indexOf(c)} packet ${k}`);
+      }
+    }
+    assert.ok(encodeWire({ kind: 'events', sequence: 1, packet: packets[2]! }).length > 65535, 'the large packet needs the 64-bit length form');
+    assert.equal(server.stats.sent, 9);
+  } finally {
     await server.close();
   }
 });
