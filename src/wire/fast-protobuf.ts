@@ -227,7 +227,8 @@ const varintSize = (v: number): number => {
 const isUint32 = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= 0xffffffff;
 const isInt32 = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v) && v >= -0x80000000 && v <= 0x7fffffff;
 const isSafeUint = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
-const isAscii = (s: unknown): s is string => typeof s === 'string' && /^[\x00-\x7f]*$/.test(s);
+/** Strings are checked for ASCII while they are written (Out.ascii); here only their type. */
+const isAscii = (s: unknown): s is string => typeof s === 'string';
 
 class Out {
   pos = 0;
@@ -248,10 +249,16 @@ class Out {
     this.buf.set(f64Bytes, this.pos);
     this.pos += 8;
   }
-  ascii(s: string): void {
+  /** False when `s` is not ASCII (its UTF-8 length differs): the caller then leaves the message to protobufjs. */
+  ascii(s: string): boolean {
     this.varint(s.length);
     const b = this.buf;
-    for (let i = 0; i < s.length; i++) b[this.pos++] = s.charCodeAt(i);
+    for (let i = 0; i < s.length; i++) {
+      const c = s.charCodeAt(i);
+      if (c > 0x7f) return false;
+      b[this.pos++] = c;
+    }
+    return true;
   }
   bytes(v: Uint8Array): void {
     this.varint(v.length);
@@ -291,10 +298,10 @@ function writeDoubleField(o: Out, field: number, v: number): void {
   o.varint((field << 3) | FIXED64);
   o.double(v);
 }
-function writeAsciiField(o: Out, field: number, s: string): void {
-  if (!s.length) return;
+function writeAsciiField(o: Out, field: number, s: string): boolean {
+  if (!s.length) return true;
   o.varint((field << 3) | LEN);
-  o.ascii(s);
+  return o.ascii(s);
 }
 function writeBytesField(o: Out, field: number, b: Uint8Array): void {
   if (!b.length) return;
@@ -327,9 +334,7 @@ export function encodeDecisionFast(m: DecisionFields, version: number): Buffer |
     doubleFieldSize(m.emittedUnixMs);
   const o = envelope(version, 4, body);
   writeVarintField(o, 1, m.sequence);
-  writeAsciiField(o, 2, m.pipeline);
-  writeAsciiField(o, 3, m.region);
-  writeAsciiField(o, 4, m.label);
+  if (!writeAsciiField(o, 2, m.pipeline) || !writeAsciiField(o, 3, m.region) || !writeAsciiField(o, 4, m.label)) return undefined;
   writeVarintField(o, 5, m.classIndex);
   writeDoubleField(o, 6, m.confidence);
   writeDoubleField(o, 7, m.timeUs);
@@ -365,7 +370,7 @@ export function encodeEventsFast(e: EventFields, version: number): Buffer | unde
   else return undefined;
   const o = envelope(version, 2, body);
   writeVarintField(o, 1, e.sequence);
-  writeAsciiField(o, 2, e.source);
+  if (!writeAsciiField(o, 2, e.source)) return undefined;
   writeVarintField(o, 3, e.width);
   writeVarintField(o, 4, e.height);
   writeVarintField(o, 5, e.count);
