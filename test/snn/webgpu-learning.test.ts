@@ -62,14 +62,22 @@ test('webgpu homeostasis, synaptic scaling switched off between chunks: same spi
   assert.ok(Math.abs(r.rateLast.gpu - 20) < Math.abs(r.rateFirst.gpu - 20) / 3, `rate ${r.rateFirst.gpu} → ${r.rateLast.gpu} Hz`);
 });
 
-for (const opt of ['adam', 'sgd']) {
-  test(`webgpu readout (${opt}, unlabelled NaN targets, learning switched off between chunks): learns the separable toy task as the CPU does`, () => {
-    const r = learningCase(`readout-${opt}`);
-    sameSpikes(r);
-    assert.equal(r.weightsChangedOnCpu, 80);
-    assert.ok(r.maxWeightDiff < 2e-5, `weights differ by ${r.maxWeightDiff}`);
-    assert.ok(r.maxBiasDiff < 2e-5, `biases differ by ${r.maxBiasDiff}`);
-    assert.ok(r.accuracy.gpu >= 0.95 && r.accuracy.gpu > r.accuracyFirst.gpu, `accuracy ${r.accuracyFirst.gpu} → ${r.accuracy.gpu}`);
-    assert.equal(r.accuracy.gpu, r.accuracy.cpu);
-  });
-}
+test('webgpu readout (Adam, delay 0, unlabelled NaN targets, learning switched off between chunks): learns the separable toy task as the CPU does', () => {
+  const r = learningCase('readout-adam');
+  sameSpikes(r);
+  assert.equal(r.weightsChangedOnCpu, 80);
+  assert.ok(r.maxWeightDiff < 2e-5, `weights differ by ${r.maxWeightDiff}`);
+  assert.ok(r.maxBiasDiff < 2e-5, `biases differ by ${r.maxBiasDiff}`);
+  assert.ok(r.accuracy.gpu >= 0.95 && r.accuracy.gpu > r.accuracyFirst.gpu + 0.15, `accuracy ${r.accuracyFirst.gpu} → ${r.accuracy.gpu}`);
+  assert.equal(r.accuracy.gpu, r.accuracy.cpu);
+});
+
+test('webgpu readout (SGD, delays 0–2: the gradient goes to the synapses that delivered): same spikes and weights as the CPU, task learnt', () => {
+  const r = learningCase('readout-sgd');
+  sameSpikes(r);
+  assert.equal(r.weightsChangedOnCpu, 80);
+  assert.ok(r.maxWeightDiff < 2e-5, `weights differ by ${r.maxWeightDiff}`);
+  assert.ok(r.maxBiasDiff < 2e-5, `biases differ by ${r.maxBiasDiff}`);
+  assert.ok(r.accuracy.gpu >= 0.85, `accuracy ${r.accuracy.gpu}`);
+  assert.equal(r.accuracy.gpu, r.accuracy.cpu);
+});

@@ -23,6 +23,7 @@ interface Case {
   learningOffAt?: number;
   /** From this step on homeostasis is off on both sides. */
   homeoOffAt?: number;
+  maxDelay?: number;
 }
 
 const name = process.argv[2]!;
@@ -56,14 +57,17 @@ function homeoCase(controller: 'threshold' | 'scaling'): Case {
  * A separable toy task: each step of each instance has a class c ∈ {0, 1}; input neurons of block c
  * fire with p = 0.5, the others with p = 0.05. A logistic readout (2 units, dense, delay 0) learns
  * the class from the arrivals; every 4th step unit 0's target is NaN (unlabelled). Learning stops
- * for the last 20 steps, which are scored.
+ * for the last 20 steps, which are scored. With maxDelay > 0 synapses get delays 0…maxDelay and the
+ * class holds for blocks of 8 steps; only steps whose arrivals all come from one class are scored.
  */
-function readoutCase(optimizer: 'adam' | 'sgd'): Case {
+function readoutCase(optimizer: 'adam' | 'sgd', maxDelay: number): Case {
   const instances = 2;
   const steps = 80;
   const N = 20;
   const rng = new Rng(21, optimizer.length);
-  const classes = Array.from({ length: steps }, () => Array.from({ length: instances }, () => rng.int(2)));
+  const block = maxDelay > 0 ? 8 : 1;
+  const blocks = Array.from({ length: steps / block }, () => Array.from({ length: instances }, () => rng.int(2)));
+  const classes = Array.from({ length: steps }, (_, t) => blocks[Math.floor(t / block)]!);
   const inputs = classes.map((row) => row.map((c) => ({ in: Array.from({ length: N }, (_, i) => i).filter((i) => rng.uniform() < (Math.floor(i / (N / 2)) === c ? 0.5 : 0.05)) })));
   const signals = classes.map((row, t) => row.map((c): StepSignals => ({ label: t % 4 === 3 ? [Number.NaN, c === 1 ? 1 : 0] : c })));
   const wr = new Rng(3, 4);
@@ -73,20 +77,21 @@ function readoutCase(optimizer: 'adam' | 'sgd'): Case {
     chunk: 20,
     inputs,
     signals,
-    learningOffAt: 60,
+    learningOffAt: maxDelay > 0 ? 48 : 60,
+    maxDelay,
     spec: {
       dt_ms: 1,
       populations: [
         { name: 'in', model: 'input', size: N },
         { name: 'out', model: 'logistic', size: 2, threshold: 0.5, bias_init: 0.1 },
       ],
-      projections: [{ name: 'ro', kind: 'dense', from: 'in', to: 'out', weight: Array.from({ length: 2 * N }, () => (wr.uniform() - 0.5) * 0.1), delay_steps: 0 }],
-      plasticity: [{ rule: 'readout', projection: 'ro', signal: 'label', optimizer, learning_rate: optimizer === 'adam' ? 0.05 : 0.5 }],
+      projections: [{ name: 'ro', kind: 'dense', from: 'in', to: 'out', weight: Array.from({ length: 2 * N }, () => (wr.uniform() - 0.5) * 0.1), delay_steps: Array.from({ length: 2 * N }, () => wr.int(maxDelay + 1)) }],
+      plasticity: [{ rule: 'readout', projection: 'ro', signal: 'label', optimizer, learning_rate: optimizer === 'adam' ? 0.05 : 0.1 }],
     },
   };
 }
 
-const c: Case = name === 'homeo-threshold' ? homeoCase('threshold') : name === 'homeo-scaling' ? homeoCase('scaling') : name === 'readout-adam' ? readoutCase('adam') : name === 'readout-sgd' ? readoutCase('sgd') : (() => { throw new Error(`unknown case '${name}'`); })();
+const c: Case = name === 'homeo-threshold' ? homeoCase('threshold') : name === 'homeo-scaling' ? homeoCase('scaling') : name === 'readout-adam' ? readoutCase('adam', 0) : name === 'readout-sgd' ? readoutCase('sgd', 2) : (() => { throw new Error(`unknown case '${name}'`); })();
 const outPop = (c.spec.populations as { name: string; model: string }[]).find((p) => p.model !== 'input')!.name;
 const proj = (c.spec.projections as { name: string }[])[0]!.name;
 
@@ -141,6 +146,16 @@ const correct = (sp: (t: number) => Int32Array, t: number, cls: number) => {
   return s.length === 1 && s[0] === cls ? 1 : 0;
 };
 let scored = 0;
+let scoredFirst = 0;
+/** Every arrival of step t comes from inputs of step t's class. */
+const pure = (b: number, t: number) => {
+  for (let d = 1; d <= (c.maxDelay ?? 0); d++) if (t - d < 0 || c.signals![t - d]![b]!.label !== c.signals![t]![b]!.label) return false;
+  return true;
+};
+const classOf = (b: number, t: number) => {
+  const cls = c.signals![t]![b]!.label!;
+  return typeof cls === 'number' ? cls : cls[1]!;
+};
 for (let b = 0; b < c.instances; b++) {
   const cpu: Network = buildNetwork(c.spec);
   const initial = cpu.projection(proj).table!.weightsInUserOrder();
@@ -194,25 +209,24 @@ for (let b = 0; b < c.instances; b++) {
     const gb = await gpu.populationState(outPop, 'bias', b);
     bias.forEach((x, j) => (report.maxBiasDiff = Math.max(report.maxBiasDiff, Math.abs(x - gb[j]!))));
     for (let t = c.learningOffAt!; t < c.steps - 1; t++) {
-      const cls = c.signals[t]![b]!.label;
-      const k = typeof cls === 'number' ? cls : cls![1]!;
-      report.accuracy.cpu += correct(cs, t, k);
-      report.accuracy.gpu += correct(gs, t, k);
+      if (!pure(b, t)) continue;
+      report.accuracy.cpu += correct(cs, t, classOf(b, t));
+      report.accuracy.gpu += correct(gs, t, classOf(b, t));
       scored++;
     }
     for (let t = 0; t < c.steps - c.learningOffAt! - 1; t++) {
-      const cls = c.signals[t]![b]!.label;
-      const k = typeof cls === 'number' ? cls : cls![1]!;
-      report.accuracyFirst.cpu += correct(cs, t, k);
-      report.accuracyFirst.gpu += correct(gs, t, k);
+      if (!pure(b, t)) continue;
+      report.accuracyFirst.cpu += correct(cs, t, classOf(b, t));
+      report.accuracyFirst.gpu += correct(gs, t, classOf(b, t));
+      scoredFirst++;
     }
   }
 }
 if (scored) {
   report.accuracy.cpu /= scored;
   report.accuracy.gpu /= scored;
-  report.accuracyFirst.cpu /= scored;
-  report.accuracyFirst.gpu /= scored;
+  report.accuracyFirst.cpu /= scoredFirst;
+  report.accuracyFirst.gpu /= scoredFirst;
 }
 gpu.destroy();
 console.log(JSON.stringify(report));

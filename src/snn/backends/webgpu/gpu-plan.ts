@@ -229,6 +229,10 @@ export function planGpu(net: Network, o: GpuBatchOptions = {}): GpuPlan {
   }
   const homeo: HomeoPlan[] = spec.homeostasis.map((h, index) => {
     const pop = popByName.get(h.population)!;
+    for (const q of projs) {
+      // scale_h_q runs one thread per synapse: x workgroups of 64 (WGSL's per-dimension limit is 65535).
+      if (h.controller === 'scaling' && q.to === pop && Math.ceil(q.table.count / 64) > 65535) throw new GpuUnsupportedError(`webgpu backend: synaptic scaling of projection '${q.name}' (${q.table.count} synapses, over ${64 * 65535}) is not supported on the GPU yet`);
+    }
     return {
       spec: h,
       index,
