@@ -119,6 +119,7 @@ export async function main(args: string[]): Promise<Record<string, unknown>> {
   const chance = 1 / nc;
   const t1 = performance.now();
   const full = score();
+  const evalMs = performance.now() - t1;
   console.log(`held-out: ${pct(full)} over ${evalSeeds.length * nc} segments of ${s.evalSteps} steps (chance ${pct(chance)}); trained on ${trainSegments} segments, ${trainSteps} steps, ${(trainMs / 1000).toFixed(0)} s`);
 
   const levels: { label: string; keep: number }[] = [
@@ -158,7 +159,7 @@ export async function main(args: string[]): Promise<Record<string, unknown>> {
     console.log(`  ${l.label} (${l.keep} weights): one-shot ${pct(accuracy)}${gradual === undefined ? '' : `; gradual, per class (${gradualKept} kept, ${finetuneSegments} fine-tuning segments so far): ${pct(gradual)}`}`);
   }
   restore();
-  const evalMs = performance.now() - t1;
+  const pruneMs = performance.now() - t1 - evalMs;
   const best = (p: { accuracy: number; gradual?: number }): number => Math.max(p.accuracy, p.gradual ?? 0);
   const peak = Math.max(...pruning.map(best));
   const at30 = pruning.find((p) => p.label === '1/30');
@@ -179,6 +180,7 @@ export async function main(args: string[]): Promise<Record<string, unknown>> {
     averageFrom: s.averageFrom,
     train: { seeds: trainSeeds.length, segments: trainSegments, steps: trainSteps, segmentSteps: o.segmentSteps, seconds: Math.round(trainMs / 1000) },
     eval: { seeds: evalSeeds.length, segments: evalSeeds.length * nc, segmentSteps: s.evalSteps, seconds: Math.round(evalMs / 1000) },
+    pruneSeconds: Math.round(pruneMs / 1000),
     finetune: { seedsPerLevel: s.finetuneSeeds, learningRate: s.finetuneLr, perClass: true, segments: finetuneSegments },
     chance,
     accuracy: full,

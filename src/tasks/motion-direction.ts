@@ -21,6 +21,20 @@
  * Decisions read the same triggered positions.
  *
  * Classes follow the emulator's random schedule: class = directionIndex · speeds + speedIndex.
+ *
+ * Pruning (measured with bench/motion.ts, 36 classes, 35,280 weights): one-shot magnitude pruning
+ * of the trained kernel falls apart fast (1/30 of the weights: ~8 %), because the learnt kernel is
+ * not sparse: each class's kernel is dominated by many small negative weights (per class Σ w<0 ≈
+ * −190 against Σ w>0 ≈ 25 in one trained kernel), a dense "spikes anywhere in the patch lower p"
+ * term that one-vs-all BCE needs for calibration, with the trajectory evidence on top. Gradual
+ * magnitude pruning with fine-tuning (pruneMotionGradually: per class, cubic schedule, masked, at
+ * a learning rate well below the dense one — 0.05 drifts to chance with few weights, 0.002-0.003
+ * did best of 0.0005 / 0.002 / 0.01 — then averaged) holds much more but not 90 % of peak at 1/30.
+ * Tried at 1/30 on a 16-seed model: pruning the whole kernel at once instead of per class (9 %
+ * against 28 % at the dense rate), clamping weights to ≥ 0 during the fine-tune (49 % p-vote, 60 %
+ * logit-vote with 970 weights: not clearly better than plain, 54-57 %, on 108 held-out segments),
+ * one-shot pruning after subtracting each kernel entry's mean over the classes (a common term
+ * that cannot change a logit vote's argmax: 11-13 %).
  */
 import { createEmulator, type EmulatorConfig } from '../emulator/index.js';
 import { buildNetwork, type Network } from '../snn/network.js';
