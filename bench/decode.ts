@@ -5,7 +5,8 @@
  * whole file pushed in large chunks as a file reader would (default 1 MiB), packets counted and
  * given back to the pool as a streaming consumer would. Warm-up first, then `runs` timed runs of
  * enough iterations to last `min-ms` each; the figure is the median run. Reported per recording and
- * per format in Mev/s and MB/s. The fixed cost per stream (decoding the header alone: decoder
+ * per format in Mev/s and MB/s, by wall time and by process CPU time (the latter less disturbed by other
+ * processes on a shared machine). The fixed cost per stream (decoding the header alone: decoder
  * creation, header parsing, first packet buffers) is reported too, since it dominates on the small
  * recordings (a few KB); the "steady" figure repeats a small recording's body to 8 MiB instead.
  *
@@ -76,7 +77,7 @@ function median(xs: number[]): number {
 const round = (x: number, digits = 1) => Math.round(x * 10 ** digits) / 10 ** digits;
 
 /** Time `fn` (which returns its event count): warm up, calibrate, then `runs` runs; median ms per call. */
-function measure(fn: () => number, s: Settings): { msPerCall: number; events: number; runsMs: number[] } {
+function measure(fn: () => number, s: Settings): { msPerCall: number; cpuMsPerCall: number; events: number; runsMs: number[] } {
   let events = 0;
   const warmStart = performance.now();
   let warm = 0;
@@ -87,12 +88,16 @@ function measure(fn: () => number, s: Settings): { msPerCall: number; events: nu
   const perCall = (performance.now() - warmStart) / warm;
   const iterations = Math.max(1, Math.ceil(s.minMs / Math.max(perCall, 1e-3)));
   const runsMs: number[] = [];
+  const cpuMs: number[] = [];
   for (let r = 0; r < s.runs; r++) {
+    const c0 = process.cpuUsage();
     const t0 = performance.now();
     for (let i = 0; i < iterations; i++) fn();
     runsMs.push((performance.now() - t0) / iterations);
+    const c = process.cpuUsage(c0);
+    cpuMs.push((c.user + c.system) / 1000 / iterations);
   }
-  return { msPerCall: median(runsMs), events, runsMs };
+  return { msPerCall: median(runsMs), cpuMsPerCall: median(cpuMs), events, runsMs };
 }
 
 /**
@@ -248,10 +253,15 @@ interface RecordingFigures {
   mevs: number;
   mbs: number;
   msPerDecode: number;
+  /** The same by process CPU time (less sensitive than wall time to other processes on a shared machine). */
+  cpuMevs: number;
+  cpuMsPerDecode: number;
   /** Decoding the header alone (decoder creation, header parsing, first buffers): the fixed cost per stream. */
   setupUs: number;
+  setupCpuUs: number;
   /** Rate on the body repeated to ~8 MiB (formats with fixed-size words/records, small recordings). */
   steadyMevs?: number;
+  steadyCpuMevs?: number;
   naiveMevs?: number;
   naiveEvents?: number;
   countOk: boolean;
@@ -284,7 +294,10 @@ export async function main(args: string[]): Promise<Record<string, unknown>> {
       mevs: round(ours.events / ours.msPerCall / 1000),
       mbs: round(bytes.length / ours.msPerCall / 1000),
       msPerDecode: round(ours.msPerCall, 3),
+      cpuMevs: round(ours.events / ours.cpuMsPerCall / 1000),
+      cpuMsPerDecode: round(ours.cpuMsPerCall, 4),
       setupUs: round(setup.msPerCall * 1000),
+      setupCpuUs: round(setup.cpuMsPerCall * 1000),
       countOk: ours.events === rec.events,
       keepsBuffers: product.keepsBuffers(),
     };
@@ -293,6 +306,7 @@ export async function main(args: string[]): Promise<Record<string, unknown>> {
     if (steady) {
       const m = measure(productDecode(rec, steady, s.chunk, s.pool).decode, s);
       f.steadyMevs = round(m.events / m.msPerCall / 1000);
+      f.steadyCpuMevs = round(m.events / m.cpuMsPerCall / 1000);
     }
     if (!f.countOk) problems.push(`${rec.file}: decoded ${ours.events} events, README says ${rec.events}`);
     const naive = NAIVE[rec.format];
@@ -305,8 +319,8 @@ export async function main(args: string[]): Promise<Record<string, unknown>> {
     recordings[rec.file] = f;
     const spread = ours.runsMs.map((m) => round(ours.events / m / 1000)).join(' ');
     console.log(
-      `${rec.file}: ${f.mevs} Mev/s, ${f.mbs} MB/s (${f.events} events, ${f.msPerDecode} ms/decode; runs ${spread}; setup ${f.setupUs} µs)` +
-        (f.steadyMevs !== undefined ? `; body repeated to 8 MiB: ${f.steadyMevs} Mev/s` : '') +
+      `${rec.file}: ${f.mevs} Mev/s (CPU time: ${f.cpuMevs}), ${f.mbs} MB/s (${f.events} events, ${f.msPerDecode} ms/decode; runs ${spread}; setup ${f.setupUs} µs, CPU ${f.setupCpuUs} µs)` +
+        (f.steadyMevs !== undefined ? `; body repeated to 8 MiB: ${f.steadyMevs} Mev/s (CPU time: ${f.steadyCpuMevs})` : '') +
         (f.naiveMevs !== undefined ? `; naive JS ${f.naiveMevs} Mev/s` : '') +
         (f.countOk ? '' : `  [COUNT MISMATCH: README ${rec.events}]`),
     );
@@ -317,7 +331,7 @@ export async function main(args: string[]): Promise<Record<string, unknown>> {
   const byFormat = new Map<string, RecordingFigures[]>();
   for (const f of Object.values(recordings)) byFormat.set(f.format, [...(byFormat.get(f.format) ?? []), f]);
   console.log('');
-  console.log('format   Mev/s    MB/s  steady   C ref  ours/C  steady/C  naive JS  ours/naive');
+  console.log('format   Mev/s    MB/s  steady   C ref  ours/C  steady/C  naive JS  ours/naive   cpu  cpu steady');
   for (const [format, list] of byFormat) {
     const events = list.reduce((a, f) => a + f.events, 0);
     const ms = list.reduce((a, f) => a + f.msPerDecode, 0);
@@ -329,6 +343,8 @@ export async function main(args: string[]): Promise<Record<string, unknown>> {
     const steadyMevs = largest.steadyMevs ?? largest.mevs;
     const naiveMs = list.every((f) => f.naiveMevs) ? list.reduce((a, f) => a + f.events / f.naiveMevs! / 1000, 0) : undefined;
     const naiveMevs = naiveMs ? round(events / naiveMs / 1000) : undefined;
+    const cpuMevs = round(events / list.reduce((a, f) => a + f.cpuMsPerDecode, 0) / 1000);
+    const steadyCpuMevs = largest.steadyCpuMevs ?? largest.cpuMevs;
     formats[format] = {
       mevs,
       mbs: round(bytes / ms / 1000),
@@ -338,14 +354,16 @@ export async function main(args: string[]): Promise<Record<string, unknown>> {
       steadyRatioToC: c ? round(steadyMevs / c, 2) : null,
       naiveJsMevs: naiveMevs ?? null,
       ratioToNaive: naiveMevs ? round(mevs / naiveMevs, 2) : null,
+      cpuMevs,
+      steadyCpuMevs,
     };
     const g = formats[format]!;
     const cell = (v: number | null | undefined, w: number) => (v === null || v === undefined ? '-' : String(v)).padStart(w);
     console.log(
-      `${format.padEnd(7)}${cell(g.mevs, 7)}${cell(g.mbs, 8)}${cell(g.steadyMevs, 8)}${cell(g.cReferenceMevs, 8)}${cell(g.ratioToC, 8)}${cell(g.steadyRatioToC, 10)}${cell(g.naiveJsMevs, 10)}${cell(g.ratioToNaive, 12)}`,
+      `${format.padEnd(7)}${cell(g.mevs, 7)}${cell(g.mbs, 8)}${cell(g.steadyMevs, 8)}${cell(g.cReferenceMevs, 8)}${cell(g.ratioToC, 8)}${cell(g.steadyRatioToC, 10)}${cell(g.naiveJsMevs, 10)}${cell(g.ratioToNaive, 12)}${cell(g.cpuMevs, 6)}${cell(g.steadyCpuMevs, 12)}`,
     );
   }
-  console.log('(steady: the largest recording, its body repeated to 8 MiB when it is small; C: expelliarmus, gcc -O2, measured on this machine class)');
+  console.log('(steady: the largest recording, its body repeated to 8 MiB when it is small; C: expelliarmus, gcc -O2, measured on this machine class; cpu: the same by process CPU time instead of wall time)');
   for (const p of problems) console.log(`PROBLEM: ${p}`);
   return {
     settings: { runs: s.runs, minMs: s.minMs, chunkBytes: s.chunk, pool: s.pool },
