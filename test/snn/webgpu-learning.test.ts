@@ -7,6 +7,7 @@
  * estimates, threshold offsets and scaled weights agree to f32 rounding (relative ~1e-6). The
  * logistic input is summed in the same 2^−16 fixed point as the LIF input, so a readout's
  * activations differ from the CPU's by up to (arrivals)·2^−17 and its trained weights by ~1e-5.
+ * Pruning ranks |w| in f32: weights closer than f32 rounding could rank differently (none do here).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -70,6 +71,7 @@ test('webgpu readout (Adam, delay 0, unlabelled NaN targets, learning switched o
   assert.ok(r.maxBiasDiff < 2e-5, `biases differ by ${r.maxBiasDiff}`);
   assert.ok(r.accuracy.gpu >= 0.95 && r.accuracy.gpu > r.accuracyFirst.gpu + 0.15, `accuracy ${r.accuracyFirst.gpu} → ${r.accuracy.gpu}`);
   assert.equal(r.accuracy.gpu, r.accuracy.cpu);
+  assert.match(r.badLabel, /^step 80, instance 0: readout 'ro': class index 7 out of range \[0, 2\) \(t 80 → 80\)$/);
 });
 
 test('webgpu readout (SGD, delays 0–2: the gradient goes to the synapses that delivered): same spikes and weights as the CPU, task learnt', () => {
@@ -79,5 +81,14 @@ test('webgpu readout (SGD, delays 0–2: the gradient goes to the synapses that 
   assert.ok(r.maxWeightDiff < 2e-5, `weights differ by ${r.maxWeightDiff}`);
   assert.ok(r.maxBiasDiff < 2e-5, `biases differ by ${r.maxBiasDiff}`);
   assert.ok(r.accuracy.gpu >= 0.85, `accuracy ${r.accuracy.gpu}`);
+  assert.equal(r.accuracy.gpu, r.accuracy.cpu);
+});
+
+test('webgpu readout with magnitude pruning (keep 16 of 40 every 20 steps): the GPU prunes the same synapses as the CPU and still learns', () => {
+  const r = learningCase('readout-prune');
+  sameSpikes(r);
+  assert.deepEqual(r.zeroWeights, { cpu: 48, gpu: 48, differ: 0 }, '24 of 40 pruned in each of 2 instances, the same ones');
+  assert.ok(r.maxWeightDiff < 2e-5, `weights differ by ${r.maxWeightDiff}`);
+  assert.ok(r.accuracy.gpu >= 0.85 && r.accuracy.gpu > r.accuracyFirst.gpu, `accuracy ${r.accuracyFirst.gpu} → ${r.accuracy.gpu}`);
   assert.equal(r.accuracy.gpu, r.accuracy.cpu);
 });

@@ -2,7 +2,7 @@
  * Homeostasis and supervised-readout cases of the WebGPU backend against the CPU reference; prints
  * one JSON line. Run by test/snn/webgpu-learning.test.ts in a child process with the software Vulkan
  * adapter's environment. Each case stays under ~600 dispatches (lavapipe's long-run instability).
- * Usage: learning-cases.ts homeo-threshold | homeo-scaling | readout-adam | readout-sgd
+ * Usage: learning-cases.ts homeo-threshold | homeo-scaling | readout-adam | readout-sgd | readout-prune
  */
 import { buildNetwork, type Network } from '../../../src/snn/network.js';
 import { GpuNetwork, type InstanceInput, type StepSignals } from '../../../src/snn/backends/webgpu/gpu-network.js';
@@ -60,7 +60,7 @@ function homeoCase(controller: 'threshold' | 'scaling'): Case {
  * for the last 20 steps, which are scored. With maxDelay > 0 synapses get delays 0…maxDelay and the
  * class holds for blocks of 8 steps; only steps whose arrivals all come from one class are scored.
  */
-function readoutCase(optimizer: 'adam' | 'sgd', maxDelay: number): Case {
+function readoutCase(optimizer: 'adam' | 'sgd', maxDelay: number, prune?: { keep: number; every_steps: number }): Case {
   const instances = 2;
   const steps = 80;
   const N = 20;
@@ -86,12 +86,12 @@ function readoutCase(optimizer: 'adam' | 'sgd', maxDelay: number): Case {
         { name: 'out', model: 'logistic', size: 2, threshold: 0.5, bias_init: 0.1 },
       ],
       projections: [{ name: 'ro', kind: 'dense', from: 'in', to: 'out', weight: Array.from({ length: 2 * N }, () => (wr.uniform() - 0.5) * 0.1), delay_steps: Array.from({ length: 2 * N }, () => wr.int(maxDelay + 1)) }],
-      plasticity: [{ rule: 'readout', projection: 'ro', signal: 'label', optimizer, learning_rate: optimizer === 'adam' ? 0.05 : 0.1 }],
+      plasticity: [{ rule: 'readout', projection: 'ro', signal: 'label', optimizer, learning_rate: optimizer === 'adam' ? 0.05 : 0.1, ...(prune ? { prune } : {}) }],
     },
   };
 }
 
-const c: Case = name === 'homeo-threshold' ? homeoCase('threshold') : name === 'homeo-scaling' ? homeoCase('scaling') : name === 'readout-adam' ? readoutCase('adam', 0) : name === 'readout-sgd' ? readoutCase('sgd', 2) : (() => { throw new Error(`unknown case '${name}'`); })();
+const c: Case = name === 'homeo-threshold' ? homeoCase('threshold') : name === 'homeo-scaling' ? homeoCase('scaling') : name === 'readout-adam' ? readoutCase('adam', 0) : name === 'readout-sgd' ? readoutCase('sgd', 2) : name === 'readout-prune' ? readoutCase('adam', 0, { keep: 16, every_steps: 20 }) : (() => { throw new Error(`unknown case '${name}'`); })();
 const outPop = (c.spec.populations as { name: string; model: string }[]).find((p) => p.model !== 'input')!.name;
 const proj = (c.spec.projections as { name: string }[])[0]!.name;
 
@@ -132,6 +132,9 @@ const report = {
   accuracyFirst: { cpu: 0, gpu: 0 },
   /** Homeostasis switched off: CPU weights that still moved afterwards. */
   movedAfterHomeoOff: 0,
+  badLabel: '',
+  /** Weights at exactly zero at the end (pruned), per side, and synapses zero on one side only. */
+  zeroWeights: { cpu: 0, gpu: 0, differ: 0 },
 };
 const nOut = (c.spec.populations as { name: string; size: number }[]).find((p) => p.name === outPop)!.size;
 const dtS = (c.spec.dt_ms as number) / 1000;
@@ -180,6 +183,9 @@ for (let b = 0; b < c.instances; b++) {
   const w = cpu.projection(proj).table!.weightsInUserOrder();
   const gw = await gpu.weights(proj, b);
   w.forEach((x, s) => {
+    if (x === 0) report.zeroWeights.cpu++;
+    if (gw[s] === 0) report.zeroWeights.gpu++;
+    if ((x === 0) !== (gw[s] === 0)) report.zeroWeights.differ++;
     if (atHomeoOff && x !== atHomeoOff[s]) report.movedAfterHomeoOff++;
     report.maxWeightDiff = Math.max(report.maxWeightDiff, Math.abs(x - gw[s]!));
     if (x !== initial[s]) report.weightsChangedOnCpu++;
@@ -227,6 +233,16 @@ if (scored) {
   report.accuracy.gpu /= scored;
   report.accuracyFirst.cpu /= scoredFirst;
   report.accuracyFirst.gpu /= scoredFirst;
+}
+if (c.signals) {
+  // A bad label is refused when the chunk is asked for, before anything is queued: the step count stays.
+  const at = gpu.t;
+  try {
+    void gpu.runChunk([c.inputs[0]!], [Array.from({ length: c.instances }, () => ({ label: 7 }))]);
+    report.badLabel = 'accepted';
+  } catch (e) {
+    report.badLabel = `${(e as Error).message} (t ${at} → ${gpu.t})`;
+  }
 }
 gpu.destroy();
 console.log(JSON.stringify(report));

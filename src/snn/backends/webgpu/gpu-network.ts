@@ -86,6 +86,7 @@ export class GpuNetwork {
       e.push(`deliver_${q.index}`);
       if (q.stdp) e.push(`traceDecay_${q.index}`, `traceAdd_${q.index}`, `onPost_${q.index}`);
       if (q.readout) e.push(`readoutErr_${q.index}`, `readoutW_${q.index}`);
+      if (q.readout && q.readout.mask >= 0) e.push(`pruneRank_${q.index}`, `pruneApply_${q.index}`);
     }
     for (const h of this.plan.homeo) {
       e.push(`homeo_${h.index}`);
@@ -169,7 +170,7 @@ export class GpuNetwork {
     const { plan } = this;
     const n = inputs.length;
     if (n < 1 || n > plan.chunk) throw new RangeError(`runChunk takes 1..${plan.chunk} steps, got ${n}`);
-    if (signals && signals.length !== n) throw new RangeError(`runChunk: signals for ${signals.length} steps, inputs for ${n}`);
+    if (signals) this.checkSignals(signals, n);
     const t0 = this.t;
     this.t = t0 + n;
     const which = this.submitted++ & 1;
@@ -217,6 +218,13 @@ export class GpuNetwork {
       for (const q of plan.projs) run(`deliver_${q.index}`, q.from.capacity, B * q.D);
       for (const q of plan.projs) if (q.readout) run(`readoutErr_${q.index}`, q.to.size, B);
       for (const q of plan.projs) if (q.readout) run(`readoutW_${q.index}`, q.from.capacity, B * q.D);
+      for (const q of plan.projs) {
+        // Pruning steps are known here: this runs in submission order, so readoutOn is this chunk's.
+        const every = q.readout?.spec.prune?.every_steps;
+        if (every === undefined || !this.readoutOn.get(q.name) || (t0 + k + 1) % every !== 0) continue;
+        run(`pruneRank_${q.index}`, q.table.count, B);
+        run(`pruneApply_${q.index}`, q.table.count, B);
+      }
       for (const p of plan.pops) if (p.lif) run(`applyReset_${p.index}`, p.size, B);
       for (const q of plan.projs) if (q.stdp) run(`onPost_${q.index}`, q.to.size, B);
       for (const h of plan.homeo) {
@@ -261,6 +269,25 @@ export class GpuNetwork {
       const slot = (t0 + k) % p.slots;
       this.gpu.device.queue.writeBuffer(this.mem, (p.lists + slot * B * p.capacity) * BYTES, lists);
       this.gpu.device.queue.writeBuffer(this.atom, (p.counts + slot * B) * BYTES, counts);
+    }
+  }
+
+  /** Throws on signals the label upload would reject, before anything is queued (a bad chunk then leaves the network as it was). */
+  private checkSignals(signals: readonly (readonly (StepSignals | undefined)[] | undefined)[], n: number): void {
+    if (signals.length !== n) throw new RangeError(`runChunk: signals for ${signals.length} steps, inputs for ${n}`);
+    const B = this.plan.B;
+    for (let k = 0; k < n; k++) {
+      const row = signals[k];
+      if (!row) continue;
+      if (row.length !== B) throw new RangeError(`step ${this.t + k}: signals for ${row.length} instances, expected ${B}`);
+      for (const q of this.plan.projs) {
+        if (!q.readout) continue;
+        const y = new Float64Array(q.to.size);
+        for (let b = 0; b < B; b++) {
+          const label = row[b]?.[q.readout.spec.signal];
+          if (label !== undefined) readoutTargets(label, y, `step ${this.t + k}, instance ${b}: readout '${q.name}'`);
+        }
+      }
     }
   }
 

@@ -6,7 +6,7 @@
  * is at [b·n, (b+1)·n).
  *
  * Supported on the GPU: input, LIF/ALIF and logistic populations, sparse/random/dense projections,
- * pair STDP, the supervised readout (SGD/Adam, no pruning) and homeostasis (threshold and scaling
+ * pair STDP, the supervised readout (SGD/Adam, magnitude pruning) and homeostasis (threshold and scaling
  * controllers, any number of timescales). Anything else is refused by name (GpuUnsupportedError),
  * never silently approximated.
  */
@@ -95,6 +95,8 @@ export interface ReadoutPlan {
   readonly v: number;
   readonly bm: number;
   readonly bv: number;
+  /** Pruning: mask per instance (B·count; 1 = pruned, kept at zero); -1 without pruning. */
+  readonly mask: number;
 }
 
 /** A homeostasis controller: rate estimates r (K × B·size, timescale-major) and, for scaling, a per-neuron factor. */
@@ -133,7 +135,6 @@ export function planGpu(net: Network, o: GpuBatchOptions = {}): GpuPlan {
   if (!Number.isInteger(chunk) || chunk < 1 || chunk > 65535) throw new RangeError(`chunkSteps must be an integer in [1, 65535], got ${chunk}`);
   for (const r of spec.plasticity) {
     if (r.rule !== 'stdp' && r.rule !== 'readout') throw new GpuUnsupportedError(`webgpu backend: learning rule '${r.rule}' (on '${r.projection}') is not supported on the GPU yet; use the cpu or wasm backend`);
-    if (r.rule === 'readout' && r.prune) throw new GpuUnsupportedError(`webgpu backend: learning rule 'readout' with magnitude pruning (on '${r.projection}') is not supported on the GPU yet; use the cpu or wasm backend`);
   }
   const readoutTargets = spec.plasticity.filter((r) => r.rule === 'readout').map((r) => spec.projections.find((p) => p.name === r.projection)!.to);
   for (const [i, to] of readoutTargets.entries()) {
@@ -194,6 +195,7 @@ export function planGpu(net: Network, o: GpuBatchOptions = {}): GpuPlan {
     const plastic = rule !== undefined || scaledPops.has(to.name);
     const ro = rule?.rule === 'readout' ? rule : undefined;
     const stride = 2 + 2 * to.size;
+    if (ro?.prune && Math.ceil(t.count / 64) > 65535) throw new GpuUnsupportedError(`webgpu backend: magnitude pruning of projection '${pr.spec.name}' (${t.count} synapses, over ${64 * 65535}) is not supported on the GPU yet`);
     const adam = ro?.optimizer === 'adam';
     projs.push({
       name: pr.spec.name,
@@ -222,6 +224,7 @@ export function planGpu(net: Network, o: GpuBatchOptions = {}): GpuPlan {
               v: adam ? m(B * t.count) : -1,
               bm: adam ? m(B * to.size) : -1,
               bv: adam ? m(B * to.size) : -1,
+              mask: ro.prune ? m(B * t.count) : -1,
             },
           }
         : {}),

@@ -14,6 +14,8 @@
  *                    read without clearing; the bias takes its SGD/Adam step
  *   readoutW_q       (readout) every synapse that delivered this step takes its SGD/Adam step with
  *                    g = e_post (same threads as deliver_q: one synapse is touched once per step)
+ *   pruneRank_q,     (readout with pruning, after the update of each step t with (t + 1) mod every = 0
+ *   pruneApply_q      while learning is on) mask the synapses outside the `keep` largest |w|, zero them
  *   applyReset_p     spiking neurons reset (input of the firing step is wiped; 'subtract' keeps it),
  *                    the others take v += acc·2^−16
  *   onPost_r         z += a_post; w ← clip(w + Δ(x(t − d))) for the spiking neurons' synapses
@@ -240,10 +242,43 @@ function readoutKernels(plan: GpuPlan, q: ProjPlan): string[] {
   let i = mem[${u(pre.lists)} + sl * ${u(pre.capacity)} + k];
   let gi = ${u(q.groupStart)} + i * ${u(q.D)} + d;
   for (var s = mem[gi]; s < mem[gi + 1u]; s++) {
+    ${r.mask >= 0 ? `if (mem[${u(r.mask)} + b * ${u(q.table.count)} + s] != 0u) { continue; }` : ''}
     let e = rf(${u(r.err)} + b * ${u(n)} + mem[${u(q.post)} + s]);
     let wi = ${u(q.weight)} + b * ${u(q.table.count)} + s;
     ${optimizerStep(r, 'wi', r.m, r.v, `b * ${u(q.table.count)} + s`, 'e')}
   }
+}`,
+    ...(r.mask >= 0 ? pruneKernels(plan, q) : []),
+  ];
+}
+
+/**
+ * Magnitude pruning in two passes: pruneRank_q masks every synapse whose rank by |w| (descending,
+ * ties: lower table index first, as the CPU's sort) is ≥ keep, from the weights before this pruning;
+ * pruneApply_q then zeroes masked weights and their Adam moments. The rank is counted directly,
+ * O(count) per synapse: O(count²) per pruning and instance, fine for a readout pruned every so often.
+ */
+function pruneKernels(plan: GpuPlan, q: ProjPlan): string[] {
+  const r = q.readout!;
+  const n = q.table.count;
+  const w = `${u(q.weight)} + b * ${u(n)}`;
+  const mk = `${u(r.mask)} + b * ${u(n)} + s`;
+  return [
+    `@compute @workgroup_size(${WORKGROUP}) fn pruneRank_${q.index}(@builtin(global_invocation_id) g: vec3u) {
+  let s = g.x; let b = g.y; if (s >= ${u(n)}) { return; }
+  let x = abs(rf(${w} + s));
+  var rank = 0u;
+  for (var o = 0u; o < ${u(n)}; o++) {
+    let y = abs(rf(${w} + o));
+    if (y > x || (y == x && o < s)) { rank++; }
+  }
+  if (rank >= ${u(r.spec.prune!.keep)}) { mem[${mk}] = 1u; }
+}`,
+    `@compute @workgroup_size(${WORKGROUP}) fn pruneApply_${q.index}(@builtin(global_invocation_id) g: vec3u) {
+  let s = g.x; let b = g.y; if (s >= ${u(n)}) { return; }
+  if (mem[${mk}] == 0u) { return; }
+  wf(${w} + s, 0.0f);
+  ${r.m >= 0 ? `wf(${u(r.m)} + b * ${u(n)} + s, 0.0f); wf(${u(r.v)} + b * ${u(n)} + s, 0.0f);` : ''}
 }`,
   ];
 }
