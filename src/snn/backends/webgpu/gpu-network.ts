@@ -3,7 +3,9 @@
  * GpuNetwork: a network built on the CPU (same spec, same initial state) stepped on a WebGPU device
  * as B independent instances at once, several steps per submission. Inputs for a chunk of steps are
  * uploaded ahead; output spikes come back as compacted lists, read through two alternating readback
- * buffers so the next chunk can be submitted while the last one is being read.
+ * buffers so the next chunk can be submitted while the last one is being read. The supervised
+ * readout's labels come with the chunk (runChunk's `signals`, per step and instance, as for
+ * Network.step); learning (setLearning) and homeostasis (setHomeostasis) switch between chunks.
  */
 import type { Network } from '../../network.js';
 import type { LifPopulationRuntime } from '../../neurons/populations.js';
