@@ -314,10 +314,10 @@ export async function main(args: string[]): Promise<Record<string, unknown>> {
       ratioToBaseline: {
         decisionMsgPerS: ratio(sf.decisionThroughput!.msgPerS!, bl.decisionThroughput!.msgPerS!),
         eventsPerS: ratio(sf.eventsThroughput!.mEventsPerS!, bl.eventsThroughput!.mEventsPerS!),
-        // > 1: spikeflow spends less CPU per message than the plain script.
-        decisionPublisherCpu: ratio(bl.decisionThroughput!.publisherCpuUsPerMsg!, sf.decisionThroughput!.publisherCpuUsPerMsg!),
+        // > 1: spikeflow spends less CPU per message than the plain script (publishers: each side's own).
+        decisionPublisherCpu: ratio(bl.decisionThroughputOwnPublisher!.publisherCpuUsPerMsg!, sf.decisionThroughputOwnPublisher!.publisherCpuUsPerMsg!),
         decisionSubscriberCpu: ratio(bl.decisionThroughput!.subscriberCpuUsPerMsg!, sf.decisionThroughput!.subscriberCpuUsPerMsg!),
-        eventsPublisherCpu: ratio(bl.eventsThroughput!.publisherCpuUsPerMsg!, sf.eventsThroughput!.publisherCpuUsPerMsg!),
+        eventsPublisherCpu: ratio(bl.eventsThroughputOwnPublisher!.publisherCpuUsPerMsg!, sf.eventsThroughputOwnPublisher!.publisherCpuUsPerMsg!),
         eventsSubscriberCpu: ratio(bl.eventsThroughput!.subscriberCpuUsPerMsg!, sf.eventsThroughput!.subscriberCpuUsPerMsg!),
       },
       loadAverage: loadavg().map((v) => Math.round(v * 100) / 100),
