@@ -72,6 +72,8 @@ export interface ConnectionHooks {
   onConnect(connack: IConnackPacket): void;
   /** Reconnecting gave up (Backoff maxAttempts or reconnect: false). */
   onGiveUp(e: Error): void;
+  /** onPublish decodes each payload into copies and keeps no reference to it (see PublishSplitter). */
+  transientPayloads?: boolean;
   /**
    * QoS 0 PUBLISH packets without properties, read off the socket here instead of by mqtt.js (see
    * PublishSplitter); every other packet still goes through mqtt.js and its 'message' event.
@@ -101,11 +103,30 @@ export class PublishSplitter {
   taken = 0;
   passed = 0;
 
+  /** Where packets spanning chunks are joined when payloads are transient (grown to the largest packet). */
+  private scratch: Buffer | undefined;
+
+  /**
+   * `transientPayloads`: onPublish never keeps a payload after it returns (it decodes it into copies), so
+   * a packet that spans socket chunks may be joined in a reused buffer instead of a fresh one per packet.
+   */
   constructor(
     private readonly v5: boolean,
     private readonly onPublish: (topic: string, payload: Buffer, retain: boolean) => void,
     private readonly fastOk: () => boolean,
+    private readonly transientPayloads = false,
   ) {}
+
+  private join(): Buffer {
+    if (!this.transientPayloads) return Buffer.concat(this.parts, this.partsBytes);
+    if (!this.scratch || this.scratch.length < this.partsBytes) this.scratch = Buffer.allocUnsafeSlow(Math.max(this.partsBytes, 2 * (this.scratch?.length ?? 0)));
+    let at = 0;
+    for (const p of this.parts) {
+      p.copy(this.scratch, at);
+      at += p.length;
+    }
+    return this.scratch.subarray(0, at);
+  }
 
   /** One chunk from the socket; returns false when mqtt.js asks to wait for 'drain'. */
   push(chunk: Buffer, dest: Sink): boolean {
@@ -115,11 +136,13 @@ export class PublishSplitter {
       this.partsBytes += chunk.length;
       // A large packet arrives in many chunks: gather them, and join once it is complete.
       if (this.need > 0 && this.partsBytes < this.need) return true;
-      data = this.parts.length === 1 ? this.parts[0]! : Buffer.concat(this.parts, this.partsBytes);
+      data = this.parts.length === 1 ? this.parts[0]! : this.join();
       this.parts = [];
       this.partsBytes = 0;
       this.need = 0;
     }
+    // Bytes in the reused buffer must be copied before anyone else keeps them (mqtt.js, the next chunk).
+    const reused = this.scratch !== undefined && data.buffer === this.scratch.buffer;
     let fast = dest.writableLength === 0 && this.fastOk();
     let i = 0;
     let passFrom = -1;
@@ -147,7 +170,7 @@ export class PublishSplitter {
       }
       const total = complete ? h - i + remaining : 0;
       if (!complete || i + total > n) {
-        this.parts = [data.subarray(i)];
+        this.parts = [reused ? Buffer.from(data.subarray(i)) : data.subarray(i)];
         this.partsBytes = n - i;
         this.need = total;
         break;
@@ -163,7 +186,7 @@ export class PublishSplitter {
       i += total;
     }
     if (passFrom < 0) return true;
-    return dest.write(data.subarray(passFrom, i));
+    return dest.write(reused ? Buffer.from(data.subarray(passFrom, i)) : data.subarray(passFrom, i));
   }
 
   /** A QoS 0 PUBLISH body at [start, end): delivered when plain, else false (mqtt.js takes it). */
@@ -259,7 +282,7 @@ export async function openConnection(o: MqttConnectionOptions, stats: Connection
       const splitter = new PublishSplitter(protocolVersion === 5, (topic, payload, retain) => {
         backoff?.reset();
         onPublish(topic, payload, retain);
-      }, () => client.connected);
+      }, () => client.connected, hooks.transientPayloads ?? false);
       const stream = s as Socket;
       stream.pipe = (<T extends NodeJS.WritableStream>(dest: T): T => {
         const sink = dest as unknown as Sink;

@@ -216,6 +216,8 @@ export function fromMqtt(options: MqttSourceOptions): MqttSource {
       },
       // Plain QoS 0 publishes come straight off the socket (mqtt-client.ts PublishSplitter); the rest via mqtt.js below.
       onPublish: onMessage,
+      // Protobuf and JSON decoding copy what they keep; raw AER decoders may hold on to the bytes.
+      transientPayloads: payload !== 'aer',
     }).then(
       (c) => {
         if (done) return void c.close(true);

@@ -44,39 +44,42 @@ class FakeMqttJs {
 const pingresp = Buffer.from([0xd0, 0]);
 const big = Buffer.alloc(70_000, 7); // remaining length in 3 bytes, spans chunks
 
-test('plain QoS 0 publishes are taken, all else passes on in order, for every chunking', () => {
-  const packets: Array<{ bytes: Buffer; plain?: { topic: string; payload: Buffer; retain: boolean } }> = [
-    { bytes: publish('a/b', Buffer.from('one')), plain: { topic: 'a/b', payload: Buffer.from('one'), retain: false } },
-    { bytes: publish('a/c', Buffer.from('two'), { retain: true }), plain: { topic: 'a/c', payload: Buffer.from('two'), retain: true } },
-    { bytes: publish('big', big), plain: { topic: 'big', payload: big, retain: false } },
-    { bytes: publish('a/b', Buffer.alloc(0)), plain: { topic: 'a/b', payload: Buffer.alloc(0), retain: false } },
-  ];
-  const others = [publish('q/1', Buffer.from('qos1'), { qos: 1 }), publish('p', Buffer.from('props'), { props: [0x01, 0x01] }), pingresp, publish('', Buffer.from('alias'), { props: [0x23, 0, 1] })];
-  // Plain ones, then the others, then plain ones again.
-  const stream = Buffer.concat([...packets.map((p) => p.bytes), ...others, ...packets.map((p) => p.bytes)]);
-  for (const chunk of [1, 2, 3, 5, 64, 1000, 65536, stream.length]) {
-    // One log of both sides, in the order things happened: taken packets re-framed, bytes passed to mqtt.js.
-    const log: Buffer[] = [];
-    const taken: Array<{ topic: string; payload: Buffer; retain: boolean }> = [];
-    const s = new PublishSplitter(
-      true,
-      (topic, payload, retain) => {
-        taken.push({ topic, payload: Buffer.from(payload), retain });
-        log.push(publish(topic, payload, { retain }));
-      },
-      () => true,
-    );
-    const dest = new FakeMqttJs();
-    const write = dest.write.bind(dest);
-    dest.write = (b: Buffer) => (log.push(Buffer.from(b)), write(b));
-    for (let i = 0; i < stream.length; i += chunk) s.push(stream.subarray(i, i + chunk), dest);
-    assert.ok(Buffer.concat(log).equals(stream), `chunk ${chunk}: every byte once, in order`);
-    assert.deepEqual(taken.slice(0, 4), packets.map((p) => p.plain), `chunk ${chunk}`);
-    // The others always reach mqtt.js unchanged (plain ones after them in the same chunk go along).
-    assert.ok(dest.bytes.subarray(0, Buffer.concat(others).length).equals(Buffer.concat(others)), `chunk ${chunk}`);
-    assert.equal(taken.length + s.passed, packets.length * 2 + others.length);
-  }
-});
+for (const transient of [false, true]) {
+  test(`plain QoS 0 publishes are taken, all else passes on in order, for every chunking${transient ? ' (packets spanning chunks joined in a reused buffer)' : ''}`, () => {
+    const packets: Array<{ bytes: Buffer; plain?: { topic: string; payload: Buffer; retain: boolean } }> = [
+      { bytes: publish('a/b', Buffer.from('one')), plain: { topic: 'a/b', payload: Buffer.from('one'), retain: false } },
+      { bytes: publish('a/c', Buffer.from('two'), { retain: true }), plain: { topic: 'a/c', payload: Buffer.from('two'), retain: true } },
+      { bytes: publish('big', big), plain: { topic: 'big', payload: big, retain: false } },
+      { bytes: publish('a/b', Buffer.alloc(0)), plain: { topic: 'a/b', payload: Buffer.alloc(0), retain: false } },
+    ];
+    const others = [publish('q/1', Buffer.from('qos1'), { qos: 1 }), publish('p', Buffer.from('props'), { props: [0x01, 0x01] }), pingresp, publish('', Buffer.from('alias'), { props: [0x23, 0, 1] })];
+    // Plain ones, then the others, then plain ones again.
+    const stream = Buffer.concat([...packets.map((p) => p.bytes), ...others, ...packets.map((p) => p.bytes)]);
+    for (const chunk of [1, 2, 3, 5, 64, 1000, 65536, stream.length]) {
+      // One log of both sides, in the order things happened: taken packets re-framed, bytes passed to mqtt.js.
+      const log: Buffer[] = [];
+      const taken: Array<{ topic: string; payload: Buffer; retain: boolean }> = [];
+      const s = new PublishSplitter(
+        true,
+        (topic, payload, retain) => {
+          taken.push({ topic, payload: Buffer.from(payload), retain });
+          log.push(publish(topic, payload, { retain }));
+        },
+        () => true,
+        transient,
+      );
+      const dest = new FakeMqttJs();
+      const write = dest.write.bind(dest);
+      dest.write = (b: Buffer) => (log.push(Buffer.from(b)), write(b));
+      for (let i = 0; i < stream.length; i += chunk) s.push(stream.subarray(i, i + chunk), dest);
+      assert.ok(Buffer.concat(log).equals(stream), `chunk ${chunk}: every byte once, in order`);
+      assert.deepEqual(taken.slice(0, 4), packets.map((p) => p.plain), `chunk ${chunk}`);
+      // The others always reach mqtt.js unchanged (plain ones after them in the same chunk go along).
+      assert.ok(dest.bytes.subarray(0, Buffer.concat(others).length).equals(Buffer.concat(others)), `chunk ${chunk}`);
+      assert.equal(taken.length + s.passed, packets.length * 2 + others.length);
+    }
+  });
+}
 
 test('nothing is taken while mqtt.js still has packets pending, or before it is connected', () => {
   const bytes = Buffer.concat([publish('t', Buffer.from('x')), publish('t', Buffer.from('y'))]);
