@@ -81,21 +81,35 @@ const KERNEL_ABI = 2;
 const MEMORY_PAGES = 1024;
 const ARENA_START = 2 << 20;
 
-let decodeMemory: WebAssembly.Memory | undefined;
-let arena: SlabArena | undefined;
+let decodeMemory: WebAssembly.Memory | null | undefined;
+let memoryProblem = '';
+let arena: SlabArena | null | undefined;
 
-/** The memory the decode kernels share (created on first use, fixed size). */
-function sharedMemory(): WebAssembly.Memory {
-  return (decodeMemory ??= new WebAssembly.Memory({ initial: MEMORY_PAGES, maximum: MEMORY_PAGES }));
+/** The memory the decode kernels share (created on first use, fixed size), or null when it cannot be had. */
+function sharedMemory(): WebAssembly.Memory | null {
+  if (decodeMemory === undefined) {
+    try {
+      decodeMemory = new WebAssembly.Memory({ initial: MEMORY_PAGES, maximum: MEMORY_PAGES });
+    } catch (e) {
+      decodeMemory = null;
+      memoryProblem = (e as Error).message;
+    }
+  }
+  return decodeMemory;
 }
 
 /**
  * The packet-buffer arena in the decode kernels' memory (62 MiB): buffers of a PacketPool on it are
  * written by the kernels directly. It exists even when the kernels are not built (the TypeScript loops
- * write into its buffers as into any other), it is then only not faster.
+ * write into its buffers as into any other; it is then only not faster); null when the memory could not
+ * be allocated.
  */
-export function kernelArena(): SlabArena {
-  return (arena ??= new SlabArena(sharedMemory().buffer, ARENA_START, MEMORY_PAGES * 65536));
+export function kernelArena(): SlabArena | null {
+  if (arena === undefined) {
+    const memory = sharedMemory();
+    arena = memory && new SlabArena(memory.buffer, ARENA_START, MEMORY_PAGES * 65536);
+  }
+  return arena;
 }
 
 /**
@@ -103,10 +117,11 @@ export function kernelArena(): SlabArena {
  * 65,536 take 832 KiB, so about 75 fit), for consumers that release every packet (pool.release):
  * decoders using it write events in place, without the copy out of the staging area. Packets that
  * are never released keep their buffer taken (it cannot be garbage-collected); once the arena is
- * used up, the pool hands out ordinary buffers and the decoders copy again (see PacketPool).
+ * used up, the pool hands out ordinary buffers and the decoders copy again (see PacketPool). An
+ * ordinary pool when the kernels' memory could not be allocated.
  */
 export function kernelPacketPool(capacity = 65536, maxIdle = 16): PacketPool {
-  return new PacketPool(capacity, maxIdle, kernelArena());
+  return new PacketPool(capacity, maxIdle, kernelArena() ?? undefined);
 }
 
 /**
@@ -146,6 +161,10 @@ function instantiate(name: KernelName | 'lz4', abiExport: string, abi: number, m
 
 function load(name: KernelName): StagingKernel | null {
   const memory = sharedMemory();
+  if (!memory) {
+    status[name] = `js (the kernels' ${MEMORY_PAGES / 16} MiB memory could not be allocated: ${memoryProblem})`;
+    return null;
+  }
   const ex = instantiate(name, 'ABI', KERNEL_ABI, memory);
   if (!ex) return null;
   const buf = memory.buffer;

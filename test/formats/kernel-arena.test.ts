@@ -24,7 +24,13 @@ const RECORDED = [
   ['dat_tonic_sample_ncars.dat', 'dat'],
 ] as const;
 
-const inArena = (p: EventPacket): boolean => p.x.buffer === kernelArena().buffer;
+const ARENA = kernelArena();
+const inArena = (p: EventPacket): boolean => p.x.buffer === ARENA!.buffer;
+
+test('the kernels\' memory and its packet-buffer arena exist', () => {
+  assert.ok(ARENA);
+  assert.ok(ARENA.uncarved > 60 * 2 ** 20, 'about 62 MiB of packet buffers');
+});
 
 function releaseAll(pool: PacketPool, d: Decoded): void {
   for (const p of d.packets) assert.equal(pool.release(p), true);
@@ -66,7 +72,7 @@ test('a used-up arena: the rest of the stream goes to ordinary buffers (staging 
   const bytes = readShared('evt2_expelliarmus_sample.raw');
   const ref = decodeBuffer(bytes, 'evt2', { kernel: 'js', pool: new PacketPool(65536) });
   // Room for three 65,536-event buffers (832 KiB each) in a part of the kernels' arena.
-  const arena = kernelArena().split(3 * 851_968)!;
+  const arena = ARENA!.split(3 * 851_968)!;
   assert.ok(arena, 'the kernel arena has room for the test');
   const pool = new PacketPool(65536, 16, arena);
   const d = decodeBuffer(bytes, 'evt2', { kernel: 'wasm', pool });
