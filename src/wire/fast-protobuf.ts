@@ -230,11 +230,14 @@ const isSafeUint = (v: unknown): v is number => typeof v === 'number' && Number.
 /** Strings are checked for ASCII while they are written (Out.ascii); here only their type. */
 const isAscii = (s: unknown): s is string => typeof s === 'string';
 
+/** Node: a Buffer from its pool (what protobufjs returns there too); a browser bundle has no Buffer. */
+const hasBuffer = typeof Buffer !== 'undefined';
+
 class Out {
   pos = 0;
-  readonly buf: Buffer;
+  readonly buf: Uint8Array;
   constructor(size: number) {
-    this.buf = Buffer.allocUnsafe(size);
+    this.buf = hasBuffer ? Buffer.allocUnsafe(size) : new Uint8Array(size);
   }
   varint(v: number): void {
     const b = this.buf;
@@ -318,7 +321,7 @@ function envelope(version: number, field: number, body: number): Out {
 }
 
 /** A Decision Envelope, or undefined when a field is outside the plain case (protobufjs then writes it). */
-export function encodeDecisionFast(m: DecisionFields, version: number): Buffer | undefined {
+export function encodeDecisionFast(m: DecisionFields, version: number): Uint8Array | undefined {
   if (!isSafeUint(m.sequence) || !isAscii(m.pipeline) || !isAscii(m.region) || !isAscii(m.label) || !isInt32(m.classIndex) || m.classIndex < 0 || !isUint32(m.latencySteps)) return undefined;
   if (typeof m.confidence !== 'number' || typeof m.timeUs !== 'number' || typeof m.latencyUs !== 'number' || typeof m.emittedUnixMs !== 'number' || version < 1) return undefined;
   const body =
@@ -359,7 +362,7 @@ export interface EventFields {
 }
 
 /** An EventPacket Envelope, or undefined when a field is outside the plain case. */
-export function encodeEventsFast(e: EventFields, version: number): Buffer | undefined {
+export function encodeEventsFast(e: EventFields, version: number): Uint8Array | undefined {
   if (!isSafeUint(e.sequence) || !isAscii(e.source) || !isUint32(e.width) || !isUint32(e.height) || !isUint32(e.count) || version < 1) return undefined;
   if (!(e.x instanceof Uint8Array) || !(e.y instanceof Uint8Array) || !(e.polarity instanceof Uint8Array)) return undefined;
   let body = varintFieldSize(e.sequence) + asciiSize(e.source) + varintFieldSize(e.width) + varintFieldSize(e.height) + varintFieldSize(e.count) + bytesFieldSize(e.x) + bytesFieldSize(e.y) + bytesFieldSize(e.polarity);

@@ -66,6 +66,9 @@ function checkLength(bytes: Uint8Array | undefined, n: number, width: number, fi
 
 let offsetScratch = new Uint32Array(0);
 
+/** An ArrayBuffer of exactly `n` bytes, not zero-filled in Node (every byte is written next); zeroed elsewhere. */
+const uninitialised: (n: number) => ArrayBuffer = typeof Buffer !== 'undefined' ? (n) => Buffer.allocUnsafeSlow(n).buffer as ArrayBuffer : (n) => new ArrayBuffer(n);
+
 /**
  * An events body → a packet on a little-endian host: the four arrays share one fresh ArrayBuffer (one
  * allocation per packet instead of five: off-heap allocations dominate the decoding of a large packet).
@@ -78,7 +81,7 @@ function eventsLe(e: Record<string, any>, n: number): EventPacket {
   const absolute = e.t_us && e.t_us.length;
   if (absolute) checkLength(e.t_us, n, 8, 'events.t_us');
   else checkLength(e.t_offset_us, n, 4, 'events.t_offset_us');
-  const buf = new ArrayBuffer(13 * n);
+  const buf = uninitialised(13 * n);
   const all = new Uint8Array(buf);
   const t = new Float64Array(buf, 0, n);
   if (n) {
