@@ -11,6 +11,7 @@ export { ABI, STAGE, IN_CAPACITY, IN_WORDS, STATE, SX, SY, ST, SP, ARENA, MEMORY
 
 const WRAP: f64 = 4294967296.0;
 const HALF: i32 = 0x80000000;
+const TWO52: f64 = 4503599627370496.0;
 
 let stopIndex: i32 = 0;
 
@@ -29,9 +30,15 @@ export function decodeBlock(i: i32, end: i32, ox: usize, oy: usize, ot: usize, o
   let n: i32 = 0;
   let base = load<f64>(STATE);
   let last = <u32>load<f64>(STATE, 8);
-  const dataMax = i32x4.splat(0x1fffffff); // above: polarity field above 1, a bad record
+  const magic = i32x4.splat(0x43300000); // high word of the double 2^52
   const half = i32x4.splat(HALF);
+  const below = i32x4.splat(0x7fffffff);
   const m14 = i32x4.splat(0x3fff);
+  const one = i16x8.splat(1);
+  // t = (2^52 + ts) − (2^52 − base): the double with high word 0x43300000 and low word ts is 2^52 + ts;
+  // both terms are exact integers, so the one rounding gives exactly the reference's base + ts.
+  let offset = f64x2.splat(TWO52 - base);
+  let prev = i32x4.splat(last); // lane 3: the timestamp before the next 8
   while (i + 8 <= end) {
     // 8 records as events, stored unconditionally: only those before the first bad record or wrap
     // count. (n + 8 <= room here, since n <= i − first i.)
@@ -46,24 +53,20 @@ export function decodeBlock(i: i32, end: i32, ox: usize, oy: usize, ot: usize, o
     const dB = i32x4.shuffle(r2, r3, 1, 3, 5, 7);
     v128.store(ox + (<usize>n << 1), i16x8.narrow_i32x4_u(v128.and(dA, m14), v128.and(dB, m14)));
     v128.store(oy + (<usize>n << 1), i16x8.narrow_i32x4_u(v128.and(i32x4.shr_u(dA, 14), m14), v128.and(i32x4.shr_u(dB, 14), m14)));
-    const b2 = f64x2.splat(base);
     const tp = ot + (<usize>n << 3);
-    v128.store(tp, f64x2.add(b2, f64x2.convert_low_i32x4_u(tsA)));
-    v128.store(tp, f64x2.add(b2, f64x2.convert_low_i32x4_u(i32x4.shuffle(tsA, tsA, 2, 3, 2, 3))), 16);
-    v128.store(tp, f64x2.add(b2, f64x2.convert_low_i32x4_u(tsB)), 32);
-    v128.store(tp, f64x2.add(b2, f64x2.convert_low_i32x4_u(i32x4.shuffle(tsB, tsB, 2, 3, 2, 3))), 48);
+    v128.store(tp, f64x2.sub(i32x4.shuffle(tsA, magic, 0, 4, 1, 5), offset));
+    v128.store(tp, f64x2.sub(i32x4.shuffle(tsA, magic, 2, 6, 3, 7), offset), 16);
+    v128.store(tp, f64x2.sub(i32x4.shuffle(tsB, magic, 0, 4, 1, 5), offset), 32);
+    v128.store(tp, f64x2.sub(i32x4.shuffle(tsB, magic, 2, 6, 3, 7), offset), 48);
     const p16 = i16x8.narrow_i32x4_u(i32x4.shr_u(dA, 28), i32x4.shr_u(dB, 28));
     v128.store64_lane(op + <usize>n, i8x16.narrow_i16x8_u(p16, p16), 0);
-    // Previous timestamps [last, ts0, ts1, ts2] and [ts3 .. ts6]. A wrap (prev − ts > 2^31) means
-    // ts < 2^31 and prev > ts + 2^31 (unsigned, no overflow then).
-    const prevA = i32x4.shuffle(i32x4.splat(last), tsA, 3, 4, 5, 6);
-    const prevB = i32x4.shuffle(tsA, tsB, 3, 4, 5, 6);
-    const wrapA = v128.and(i32x4.lt_u(tsA, half), i32x4.gt_u(prevA, i32x4.add(tsA, half)));
-    const wrapB = v128.and(i32x4.lt_u(tsB, half), i32x4.gt_u(prevB, i32x4.add(tsB, half)));
-    const flagged =
-      i32x4.bitmask(v128.or(i32x4.gt_u(dA, dataMax), wrapA)) | (i32x4.bitmask(v128.or(i32x4.gt_u(dB, dataMax), wrapB)) << 4);
+    // A wrap (prev − ts > 2^31) means ts < 2^31 and prev > ts + 2^31, i.e. (prev ^ 2^31) > ts as signed
+    // numbers; min_u(ts, 2^31 − 1) keeps a ts of 2^31 or more from passing. A bad record: polarity above 1.
+    const wrapA = i32x4.gt_s(v128.xor(i32x4.shuffle(prev, tsA, 3, 4, 5, 6), half), i32x4.min_u(tsA, below));
+    const wrapB = i32x4.gt_s(v128.xor(i32x4.shuffle(tsA, tsB, 3, 4, 5, 6), half), i32x4.min_u(tsB, below));
+    const flagged = i16x8.bitmask(v128.or(i16x8.gt_s(p16, one), i16x8.narrow_i32x4_s(wrapA, wrapB)));
     if (flagged == 0) {
-      last = <u32>i32x4.extract_lane(tsB, 3);
+      prev = tsB;
       n += 8;
       i += 8;
       continue;
@@ -73,14 +76,17 @@ export function decodeBlock(i: i32, end: i32, ox: usize, oy: usize, ot: usize, o
       last = load<u32>(IN_WORDS + (<usize>(i + k - 1) << 3));
       n += k;
       i += k;
-    }
+    } else last = <u32>i32x4.extract_lane(prev, 3);
     // Record i is bad (stop: the TypeScript decoder reports it) or wraps (decoded alone).
     if (!record(i, n, base, last, ox, oy, ot, op)) return stop(i, n, base, last);
     base = recBase;
     last = recLast;
+    offset = f64x2.splat(TWO52 - base);
+    prev = i32x4.splat(last);
     n++;
     i++;
   }
+  last = <u32>i32x4.extract_lane(prev, 3);
   // The tail: the same as the TypeScript reference loop.
   for (; i < end; i++) {
     if (!record(i, n, base, last, ox, oy, ot, op)) return stop(i, n, base, last);
