@@ -25,7 +25,7 @@
  * Pruning (measured with bench/motion.ts, 36 classes, 35,280 weights): one-shot magnitude pruning
  * of the trained kernel falls apart fast (1/30 of the weights: ~8 %), because the learnt kernel is
  * not sparse: each class's kernel is dominated by many small negative weights (per class Σ w<0 ≈
- * −190 against Σ w>0 ≈ 25 in one trained kernel), a dense "spikes anywhere in the patch lower p"
+ * −110 … −190 against Σ w>0 ≈ 25 … 55 in four classes of one trained kernel), a dense "spikes anywhere in the patch lower p"
  * term that one-vs-all BCE needs for calibration, with the trajectory evidence on top. Gradual
  * magnitude pruning with fine-tuning (pruneMotionGradually: per class, cubic schedule, masked, at
  * a learning rate well below the dense one — 0.05 drifts to chance with few weights, 0.002-0.003
