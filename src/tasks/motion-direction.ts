@@ -46,6 +46,7 @@ import type { LogisticPopulationRuntime } from '../snn/neurons/logistic.js';
 import type { ConvProjectionRuntime } from '../snn/projections/conv.js';
 import type { ReadoutRuntime } from '../snn/plasticity/readout.js';
 import { pruneWeights } from '../snn/plasticity/readout.js';
+import { convCentres } from '../snn/projections/conv-centres.js';
 
 // ---------------------------------------------------------------- options
 
@@ -299,20 +300,10 @@ export function runMotion(model: MotionModel, run: RunOptions): RunResult {
   net.setLearning(run.learn);
   const nc = classes.count;
   const plane = output.size / nc;
-  const ow = Math.round(Math.sqrt(plane));
   const side = o.size;
   // Trigger map: the stride × stride pixels at the centre of each output position's receptive
-  // field (so every central pixel triggers exactly one position).
-  const half = o.kernelSize >> 1;
-  const positionAt = new Int32Array(side * side).fill(-1);
-  for (let oy = 0; oy < ow; oy++)
-    for (let ox = 0; ox < ow; ox++)
-      for (let dy = 0; dy < o.stride; dy++)
-        for (let dx = 0; dx < o.stride; dx++) {
-          const py = oy * o.stride + half + dy;
-          const px = ox * o.stride + half + dx;
-          if (py < side && px < side) positionAt[py * side + px] = oy * ow + ox;
-        }
+  // field (so every central pixel triggers exactly one position); the same map as triggeredLabels'.
+  const positionAt = convCentres(side, side, o.kernelSize, o.stride).positionOf;
   // Targets: NaN (unlabelled) except at the positions triggered this step.
   const y = new Float64Array(output.size).fill(NaN);
   const triggered = new Int32Array(plane);
