@@ -23,6 +23,7 @@ import mqtt from 'mqtt';
 import { openMqttSink } from '../adapters/mqtt-sink.js';
 import { packetOf, type EventPacket } from '../src/events/packet.js';
 import { encodeWire } from '../src/wire/protobuf-codec.js';
+import { remainingLength } from '../test/helpers/mqtt.js';
 
 export interface PublisherJob {
   readonly url: string;
@@ -109,17 +110,6 @@ async function runBaseline(job: PublisherJob): Promise<number> {
   return seconds;
 }
 
-/** An MQTT remaining-length field. */
-export function remainingLength(n: number): number[] {
-  const out: number[] = [];
-  do {
-    let d = n % 128;
-    n = Math.floor(n / 128);
-    if (n > 0) d |= 128;
-    out.push(d);
-  } while (n > 0);
-  return out;
-}
 
 /** A QoS 0 MQTT 5 PUBLISH frame (empty property list). */
 export function publishFrame(topic: string, payload: Uint8Array): Buffer {

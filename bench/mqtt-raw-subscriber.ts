@@ -5,7 +5,8 @@
  * real subscriber cannot do better.
  */
 import type { Socket } from 'node:net';
-import { rawConnect, remainingLength } from './mqtt-publisher.js';
+import { rawConnect } from './mqtt-publisher.js';
+import { remainingLength } from '../test/helpers/mqtt.js';
 
 export interface RawCounter {
   count: number;

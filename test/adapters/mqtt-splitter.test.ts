@@ -5,26 +5,17 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { PublishSplitter } from '../../adapters/mqtt-client.js';
+import { remainingLength } from '../helpers/mqtt.js';
 
-function remaining(n: number): number[] {
-  const out: number[] = [];
-  do {
-    let d = n % 128;
-    n = Math.floor(n / 128);
-    if (n > 0) d |= 128;
-    out.push(d);
-  } while (n > 0);
-  return out;
-}
 
 /** A PUBLISH: v5 with `props` as its property bytes (omit for v4); qos 1 adds a packet id. */
 function publish(topic: string, payload: Buffer, o: { qos?: 0 | 1; retain?: boolean; props?: number[]; v5?: boolean } = {}): Buffer {
   const t = Buffer.from(topic);
   const v5 = o.v5 ?? true;
-  const props = v5 ? [...remaining((o.props ?? []).length), ...(o.props ?? [])] : [];
+  const props = v5 ? [...remainingLength((o.props ?? []).length), ...(o.props ?? [])] : [];
   const id = o.qos === 1 ? [0, 7] : [];
   const body = Buffer.concat([Buffer.from([t.length >> 8, t.length & 255]), t, Buffer.from(id), Buffer.from(props), payload]);
-  return Buffer.concat([Buffer.from([0x30 | ((o.qos ?? 0) << 1) | (o.retain ? 1 : 0), ...remaining(body.length)]), body]);
+  return Buffer.concat([Buffer.from([0x30 | ((o.qos ?? 0) << 1) | (o.retain ? 1 : 0), ...remainingLength(body.length)]), body]);
 }
 
 class FakeMqttJs {

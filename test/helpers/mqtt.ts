@@ -62,3 +62,15 @@ export function eventPacket(n: number, seed: number, fractional = false): EventP
   }
   return packetOf(x, y, t, p, { width: 640, height: 480 }, { format: 'test', uri: 'left-dvs' });
 }
+
+/** An MQTT remaining-length field (variable-length integer, 7 bits per byte). */
+export function remainingLength(n: number): number[] {
+  const out: number[] = [];
+  do {
+    let d = n % 128;
+    n = Math.floor(n / 128);
+    if (n > 0) d |= 128;
+    out.push(d);
+  } while (n > 0);
+  return out;
+}

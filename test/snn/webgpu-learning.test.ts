@@ -11,26 +11,10 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { REPO_ROOT } from '../helpers/shared-data.js';
-
-const ENV_FILE = join(REPO_ROOT, '.vulkan', 'env');
-
-function lavapipeEnv(): Record<string, string> {
-  assert.ok(existsSync(ENV_FILE), `${ENV_FILE} is missing: run scripts/setup-lavapipe.sh (as root) first`);
-  const env: Record<string, string> = {};
-  for (const m of readFileSync(ENV_FILE, 'utf8').matchAll(/^export (\w+)=(\S+?)(\$\{.*)?$/gm)) env[m[1]!] = m[2]!;
-  if (process.env.LD_LIBRARY_PATH) env.LD_LIBRARY_PATH += `:${process.env.LD_LIBRARY_PATH}`;
-  return env;
-}
+import { gpuChild } from '../helpers/lavapipe.js';
 
 function learningCase(name: string): any {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'test', 'snn', 'webgpu', 'learning-cases.ts'), name], { cwd: REPO_ROOT, encoding: 'utf8', env: { ...process.env, ...lavapipeEnv() }, timeout: 240_000 });
-  const line = r.stdout.trim().split('\n').at(-1) ?? '';
-  assert.ok(line.startsWith('{'), `learning-cases.ts ${name} exited ${r.status} without a result:\n${r.stderr.slice(-3000)}`);
-  const out = JSON.parse(line);
+  const out = gpuChild('learning-cases.ts', [name]);
   assert.match(out.adapter, /llvmpipe|lavapipe/);
   return out;
 }

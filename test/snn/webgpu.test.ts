@@ -6,35 +6,14 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { REPO_ROOT } from '../helpers/shared-data.js';
+import { gpuChild } from '../helpers/lavapipe.js';
 import { buildNetwork } from '../../src/snn/network.js';
 import { planGpu, GpuUnsupportedError } from '../../src/snn/backends/webgpu/gpu-plan.js';
 import { jobFrom, runJob } from '../../src/snn/exchange.js';
 import { exchangeCase } from './exchange-nets.js';
 
-const ENV_FILE = join(REPO_ROOT, '.vulkan', 'env');
-
-/** The variables .vulkan/env exports. */
-function lavapipeEnv(): Record<string, string> {
-  assert.ok(existsSync(ENV_FILE), `${ENV_FILE} is missing: run scripts/setup-lavapipe.sh (as root) first`);
-  const env: Record<string, string> = {};
-  for (const m of readFileSync(ENV_FILE, 'utf8').matchAll(/^export (\w+)=(\S+?)(\$\{.*)?$/gm)) env[m[1]!] = m[2]!;
-  if (process.env.LD_LIBRARY_PATH) env.LD_LIBRARY_PATH += `:${process.env.LD_LIBRARY_PATH}`;
-  return env;
-}
-
-function child(script: string, args: string[], env: Record<string, string>): any {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'test', 'snn', 'webgpu', script), ...args], { cwd: REPO_ROOT, encoding: 'utf8', env: { ...process.env, ...env }, timeout: 240_000 });
-  const line = r.stdout.trim().split('\n').at(-1) ?? '';
-  assert.ok(line.startsWith('{'), `${script} ${args.join(' ')} exited ${r.status} without a result:\n${r.stderr.slice(-3000)}`);
-  return JSON.parse(line);
-}
-
 test('webgpu, exact arithmetic: two layers, ALIF + refractory + subtract reset, 4 batched instances, chunks in flight: every spike identical', () => {
-  const r = child('parity-cases.ts', ['exact-two-layers'], lavapipeEnv());
+  const r = gpuChild('parity-cases.ts', ['exact-two-layers']);
   assert.match(r.adapter, /llvmpipe|lavapipe/);
   assert.ok(r.cpuSpikes >= 200, `only ${r.cpuSpikes} spikes: too quiet to compare`);
   assert.equal(r.firstDiff, '');
@@ -44,7 +23,7 @@ test('webgpu, exact arithmetic: two layers, ALIF + refractory + subtract reset, 
 });
 
 test('webgpu, STDP per instance, learning switched off between chunks: identical spikes, weights within f32 trace rounding', () => {
-  const r = child('parity-cases.ts', ['stdp'], lavapipeEnv());
+  const r = gpuChild('parity-cases.ts', ['stdp']);
   assert.ok(r.cpuSpikes >= 200);
   assert.equal(r.firstDiff, '');
   assert.equal(r.identicalSteps, r.comparedSteps);
@@ -53,7 +32,7 @@ test('webgpu, STDP per instance, learning switched off between chunks: identical
 });
 
 test('webgpu, realistic constants (f32 vs f64): spikes agree, weights within 1e-5', () => {
-  const r = child('parity-cases.ts', ['float'], lavapipeEnv());
+  const r = gpuChild('parity-cases.ts', ['float']);
   assert.ok(r.cpuSpikes >= 200);
   // f32 rounding may flip a spike that lands within ~1e-7 of threshold; none did on this case, allow 2 %.
   assert.ok(r.identicalSteps >= 0.98 * r.comparedSteps, `${r.identicalSteps}/${r.comparedSteps} steps identical (first: ${r.firstDiff})`);
@@ -62,7 +41,7 @@ test('webgpu, realistic constants (f32 vs f64): spikes agree, weights within 1e-
 });
 
 test('spikeflow simulate --backend webgpu gives the CPU backend\'s spikes on an exchange case with STDP and adaptation', () => {
-  const r = child('cli-case.ts', ['webgpu'], lavapipeEnv());
+  const r = gpuChild('cli-case.ts', ['webgpu']);
   assert.equal(r.code, 0, r.stderr);
   assert.match(JSON.parse(r.summary).backend, /^webgpu \(/);
   const c = exchangeCase('gpu', { seed: 7, adaptation: true, stdp: true, steps: 400, inputHz: 40 });
@@ -75,11 +54,11 @@ test('spikeflow simulate --backend webgpu gives the CPU backend\'s spikes on an 
 
 test('no adapter: --backend webgpu exits 1 saying why; --backend auto falls back to the CPU and says so', () => {
   const none = { VK_DRIVER_FILES: '/nonexistent/icd.json' };
-  const demanded = child('cli-case.ts', ['webgpu'], none);
+  const demanded = gpuChild('cli-case.ts', ['webgpu'], none);
   assert.equal(demanded.code, 1);
   assert.match(demanded.stderr, /webgpu backend was asked for but cannot run this network: no usable WebGPU adapter/);
   assert.equal(demanded.out, null, 'no output file');
-  const auto = child('cli-case.ts', ['auto'], none);
+  const auto = gpuChild('cli-case.ts', ['auto'], none);
   assert.equal(auto.code, 0);
   assert.match(auto.stderr, /webgpu unavailable .*running on the cpu backend/);
   assert.equal(JSON.parse(auto.summary).backend, 'cpu');
