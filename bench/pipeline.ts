@@ -22,6 +22,8 @@
  *    decision handed to the WebSocket server; percentiles over every decision. Goal p99 < 5 ms.
  */
 import { spawn } from 'node:child_process';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { RECORDINGS } from '../test/helpers/recordings.js';
 import { sharedPath } from '../test/helpers/shared-data.js';
 import { loadPipelineFile, pipeline, startPipeline, type PipelineSpec } from '../src/runtime/index.js';
@@ -92,9 +94,9 @@ async function decisionLatency(file: string, seconds: number): Promise<Record<st
   return { file, eventRateMevS: +(rec.events / spanS / 1e6).toFixed(3), sensor: `${w}x${h}x2 after downsample`, decisions: r.metrics.decisions, steps: r.metrics.steps, realTimeFactor: +r.metrics.realTimeFactor.toFixed(2), p50Ms: +l.p50Ms.toFixed(3), p90Ms: +l.p90Ms.toFixed(3), p99Ms: +l.p99Ms.toFixed(3), maxMs: +l.maxMs.toFixed(3) };
 }
 
-/** The main job's pipeline with `sets` applied, the WebSocket sink on a free port. */
+/** The main job's pipeline with `sets` applied, the WebSocket sink on a free port, its checkpoint in the temp folder. */
 function mainJob(sets: string[]): { spec: PipelineSpec; baseDir: string } {
-  return loadPipelineFile(mainPipelinePath(), ['ws.port=0', ...sets]);
+  return loadPipelineFile(mainPipelinePath(), ['ws.port=0', `checkpoint.path=${join(tmpdir(), `spikeflow-bench-motion-${process.pid}.ckpt`)}`, ...sets]);
 }
 
 async function timed(spec: PipelineSpec, baseDir: string): Promise<Record<string, number>> {
