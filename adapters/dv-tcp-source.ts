@@ -7,15 +7,18 @@
  * synthetic magic line followed by the socket bytes (no network special case in the decoder). DecodeError
  * offsets are rewritten to offsets in the TCP stream of the current connection.
  *
- * A dropped connection (or one that cannot be opened) is retried with exponential backoff unless
- * `reconnect: false`; each loss is counted in `stats` and reported to `onError`. Every connection starts a
- * fresh decoder, since the server sends a new IOHeader. Side batches go to `options.side` when given and
- * are always counted. A fatal decode error (not an AEDAT4 stream) errors the observable.
- * Not done yet: pausing the socket while the consumer is slow (every chunk is decoded and emitted on arrival,
- * so a slow synchronous consumer simply delays the socket reads; an asynchronous one may let data pile up).
+ * A dropped connection (or one that cannot be opened) is retried with the live adapters' exponential
+ * backoff (adapters/backoff.ts) unless `reconnect: false`; each loss is counted in `stats` and reported to
+ * `onError`. Every connection starts a fresh decoder, since the server sends a new IOHeader. Side batches
+ * go to `options.side` when given and are always counted. A fatal decode error (not an AEDAT4 stream)
+ * errors the observable.
+ *
+ * Backpressure: `pause()` stops reading the socket (TCP flow control then holds the server back) and
+ * `resume()` reads on; a reconnection made while paused stays paused.
  */
 
 import { Socket } from 'node:net';
+import { Backoff, type BackoffOptions } from './backoff.js';
 import { Observable, type Observer } from 'rxjs';
 import type { EventPacket } from '../src/events/packet.js';
 import { sideCount, type SideBatch, type SideKind } from '../src/events/side.js';
@@ -26,14 +29,8 @@ import { DecodeError, type DecodeResult, type DecoderOptions, type StreamDecoder
 const AEDAT4_MAGIC = new TextEncoder().encode('#!AER-DAT4.0\r\n');
 const MAX_KEPT_ERRORS = 1000;
 
-export interface ReconnectOptions {
-  /** First retry delay (default 200 ms), multiplied by `factor` (default 2) per failed attempt up to `maxDelayMs` (default 5 s). */
-  readonly initialDelayMs?: number;
-  readonly maxDelayMs?: number;
-  readonly factor?: number;
-  /** Consecutive attempts that brought no data before the observable errors (default: unlimited). */
-  readonly maxAttempts?: number;
-}
+/** Reconnect backoff: first delay (default 200 ms) × factor (2) per failed attempt up to maxDelayMs (5 s), ±jitter (0.1); maxAttempts failed attempts in a row are tolerated (default: unlimited). */
+export type ReconnectOptions = BackoffOptions;
 
 export interface DvTcpOptions {
   readonly port: number;
@@ -60,7 +57,12 @@ export interface DvTcpStats {
   errorCount: number;
 }
 
-export type DvTcpSource = Observable<EventPacket> & { readonly stats: DvTcpStats };
+export type DvTcpSource = Observable<EventPacket> & {
+  readonly stats: DvTcpStats;
+  /** Stop reading the socket (backpressure); the server is held back by TCP flow control. */
+  pause(): void;
+  resume(): void;
+};
 
 function newStats(): DvTcpStats {
   return { connections: 0, disconnects: 0, connected: false, bytes: 0, events: 0, packets: 0, side: { trigger: 0, imu: 0, frame: 0, monitor: 0 }, errors: [], errorCount: 0 };
@@ -72,12 +74,14 @@ export function fromDvTcp(options: DvTcpOptions): DvTcpSource {
   const uri = `tcp://${host}:${options.port}`;
   const reconnect = options.reconnect === false ? undefined : (options.reconnect ?? {});
   const onError = options.onError ?? ((e: Error) => process.stderr.write(`${uri}: ${e.message}\n`));
+  let paused = false;
+  let current: Socket | undefined;
 
   const events = new Observable<EventPacket>((subscriber) => {
     Object.assign(stats, newStats());
     let socket: Socket | undefined;
     let retryTimer: NodeJS.Timeout | undefined;
-    let failedAttempts = 0;
+    const backoff = new Backoff(reconnect ?? {});
     let finished = false;
 
     const record = (e: Error) => {
@@ -127,7 +131,8 @@ export function fromDvTcp(options: DvTcpOptions): DvTcpSource {
       let socketError: Error | undefined;
       let gotData = false;
       const s = new Socket();
-      socket = s;
+      socket = current = s;
+      if (paused) s.pause();
       s.on('connect', () => {
         stats.connections++;
         stats.connected = true;
@@ -151,19 +156,18 @@ export function fromDvTcp(options: DvTcpOptions): DvTcpSource {
         if (wasConnected) stats.disconnects++;
         // Only a connection that delivered data resets the backoff: a server that accepts and hangs up
         // at once must not be hammered at the initial delay.
-        failedAttempts = gotData ? 0 : failedAttempts + 1;
+        if (gotData) backoff.reset();
         const why = socketError ? socketError.message : 'closed by the server';
         if (!reconnect) {
           if (socketError) finish(socketError);
           else finish();
           return;
         }
-        if (reconnect.maxAttempts !== undefined && failedAttempts >= reconnect.maxAttempts) {
-          finish(new Error(`${uri}: giving up after ${failedAttempts} failed connection attempts (${why})`));
+        const delay = backoff.next();
+        if (delay === undefined) {
+          finish(new Error(`${uri}: giving up after ${backoff.failures} failed connection attempts (${why})`));
           return;
         }
-        const initial = reconnect.initialDelayMs ?? 200;
-        const delay = Math.min(reconnect.maxDelayMs ?? 5000, initial * (reconnect.factor ?? 2) ** Math.max(0, failedAttempts - 1));
         const loss = new Error(`${wasConnected ? 'connection lost' : 'cannot connect'} (${why}); reconnecting in ${Math.round(delay)} ms`);
         record(loss);
         onError(loss);
@@ -179,5 +183,15 @@ export function fromDvTcp(options: DvTcpOptions): DvTcpSource {
       socket?.destroy();
     };
   });
-  return Object.assign(events, { stats });
+  return Object.assign(events, {
+    stats,
+    pause() {
+      paused = true;
+      current?.pause();
+    },
+    resume() {
+      paused = false;
+      current?.resume();
+    },
+  });
 }

@@ -201,13 +201,14 @@ defineSource(
 defineSource(
   {
     name: 'dv-tcp',
-    doc: 'A DV (iniVation) TCP output server, reconnecting.',
+    doc: 'A DV (iniVation) TCP output server, reconnecting; pausable.',
     produces: 'events',
+    pausable: true,
     params: { port: field(int({ ge: 1, le: 65535 }), 'TCP port', true), host: field(str(), 'host (default 127.0.0.1)') },
   },
   (p) => {
     const s = fromDvTcp({ port: p.port as number, host: p.host as string | undefined });
-    return { stream: s, stats: () => numStats(s.stats) };
+    return { stream: s, pause: () => s.pause(), resume: () => s.resume(), stats: () => numStats(s.stats) };
   },
 );
 

@@ -90,6 +90,37 @@ test('an AEDAT4 file streamed as DV network output decodes to the same 111,954 e
   }
 });
 
+test('pause() stops reading the socket, resume() reads on: nothing lost', async () => {
+  const { server, port } = await serve((s) => writeInPieces(s, network));
+  try {
+    const source = fromDvTcp({ port, reconnect: false, onError: (e) => assert.fail(e.message) });
+    let events = 0;
+    let pausedAt = -1;
+    const done = new Promise<void>((resolve, reject) =>
+      source.subscribe({
+        next: (p) => {
+          events += p.length;
+          if (pausedAt < 0) {
+            pausedAt = source.stats.bytes;
+            source.pause();
+          }
+        },
+        error: reject,
+        complete: resolve,
+      }),
+    );
+    await new Promise((r) => setTimeout(r, 300));
+    assert.ok(pausedAt > 0 && pausedAt < network.length, `paused after ${pausedAt} of ${network.length} bytes`);
+    assert.equal(source.stats.bytes, pausedAt, 'no byte is read while paused');
+    source.resume();
+    await done;
+    assert.equal(events, 111954);
+    assert.equal(source.stats.bytes, network.length);
+  } finally {
+    await close(server);
+  }
+});
+
 test('a dropped connection is reported and reconnected with backoff; the new stream is decoded from its own header', async () => {
   const cut = 300001; // somewhere inside a packet
   const { server, port } = await serve((s, k) => {
@@ -100,7 +131,7 @@ test('a dropped connection is reported and reconnected with backoff; the new str
   try {
     const errors: Error[] = [];
     const imu: SideBatch[] = [];
-    const source = fromDvTcp({ port, reconnect: { initialDelayMs: 10 }, onError: (e) => errors.push(e), side: { next: (b) => imu.push(b) } });
+    const source = fromDvTcp({ port, reconnect: { initialDelayMs: 10, jitter: 0 }, onError: (e) => errors.push(e), side: { next: (b) => imu.push(b) } });
     // Events of the first connection (the whole packets before the cut), then all 111,954 of the second.
     const firstPart = allEvents(decodeBuffer(tonic.subarray(0, MAGIC_BYTES + cut), 'aedat4')).length;
     assert.ok(firstPart > 0 && firstPart < 111954);
@@ -136,10 +167,10 @@ test('without reconnect, a refused connection errors the observable; unsubscribi
   const { server, port } = await serve(() => {});
   await close(server); // nothing listens on `port` any more
   await assert.rejects(lastValueFrom(fromDvTcp({ port, reconnect: false })), /ECONNREFUSED/);
-  // reconnect with a limit: gives up after 3 attempts
+  // reconnect with a limit: 3 failed attempts in a row are tolerated (each reported), the 4th gives up
   const errors: Error[] = [];
-  await assert.rejects(lastValueFrom(fromDvTcp({ port, reconnect: { initialDelayMs: 1, maxAttempts: 3 }, onError: (e) => errors.push(e) })), /giving up after 3/);
-  assert.equal(errors.length, 2);
+  await assert.rejects(lastValueFrom(fromDvTcp({ port, reconnect: { initialDelayMs: 1, maxAttempts: 3 }, onError: (e) => errors.push(e) })), /giving up after 4 failed connection attempts/);
+  assert.equal(errors.length, 3);
 
   // A server that never sends: take(0)-style unsubscription must leave no socket behind.
   const idle = await serve(() => {});
