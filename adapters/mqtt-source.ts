@@ -42,6 +42,13 @@ export interface MqttSourceOptions extends MqttConnectionOptions {
   readonly qos?: MqttQos;
   /** Larger payloads are refused as bad (default 16 MiB). */
   readonly maxPayloadBytes?: number;
+  /**
+   * Topics whose state (loss counting, stream decoder, stats.byTopic) is kept, default 10,000: a
+   * wildcard over an unbounded topic space must not grow memory without bound. Past it the oldest
+   * topic's state is dropped (counted in stats.evictedTopics); if that topic comes back, its sequence
+   * tracking starts afresh.
+   */
+  readonly maxTopics?: number;
   /** Each bad payload (a WireError or DecodeError naming the topic), besides counting and the rate-limited log. */
   readonly onError?: (e: Error) => void;
 }
@@ -77,6 +84,8 @@ export interface MqttSourceStats extends ConnectionStats {
   oversize: number;
   lost: number;
   byTopic: Record<string, MqttTopicStats>;
+  /** Topic states dropped to stay within maxTopics. */
+  evictedTopics: number;
 }
 
 export type MqttSource = Observable<MqttMessage> & { readonly stats: MqttSourceStats };
@@ -84,7 +93,7 @@ export type MqttSource = Observable<MqttMessage> & { readonly stats: MqttSourceS
 export const DEFAULT_MAX_PAYLOAD_BYTES = 16 << 20;
 
 function newStats(): MqttSourceStats {
-  return { ...newConnectionStats(), subscribed: 0, subscribes: 0, messages: 0, bytes: 0, events: 0, bad: 0, oversize: 0, lost: 0, byTopic: {} };
+  return { ...newConnectionStats(), subscribed: 0, subscribes: 0, messages: 0, bytes: 0, events: 0, bad: 0, oversize: 0, lost: 0, byTopic: {}, evictedTopics: 0 };
 }
 
 interface TopicState {
@@ -103,6 +112,8 @@ export function fromMqtt(options: MqttSourceOptions): MqttSource {
   if (payload === 'aer' && !options.format) throw new Error("fromMqtt: payload 'aer' needs a format (e.g. 'evt3' or 'spif')");
   const qos = options.qos ?? 1;
   const maxBytes = options.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES;
+  const maxTopics = options.maxTopics ?? 10_000;
+  if (!(Number.isInteger(maxTopics) && maxTopics >= 1)) throw new Error(`fromMqtt: maxTopics must be a positive integer, got ${maxTopics}`);
 
   const source = new Observable<MqttMessage>((subscriber) => {
     Object.assign(stats, newStats());
@@ -117,6 +128,13 @@ export function fromMqtt(options: MqttSourceOptions): MqttSource {
         s = { stats: { messages: 0, bytes: 0, events: 0, bad: 0, lost: 0, restarts: 0 }, tracker: new SequenceTracker(), spifLost: 0 };
         states.set(topic, s);
         stats.byTopic[topic] = s.stats;
+        if (states.size > maxTopics) {
+          // Maps iterate in insertion order: the first key is the oldest topic.
+          const oldest = states.keys().next().value as string;
+          states.delete(oldest);
+          delete stats.byTopic[oldest];
+          stats.evictedTopics++;
+        }
       }
       return s;
     };

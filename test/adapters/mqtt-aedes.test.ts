@@ -183,3 +183,20 @@ test('embedded broker: a busy port is refused with a clear error; close is idemp
   await two.release();
   assert.equal(await portIsFree(port), true);
 });
+
+test('a wildcard over many topics keeps at most maxTopics topic states (the oldest dropped, counted); messages all arrive', async () => {
+  const port = await freePort();
+  const embedded = { port };
+  const rx = await collect({ embedded, topics: 'many/#', payload: 'protobuf', log: quietLog, maxTopics: 3 });
+  const sink = await openMqttSink({ embedded, topic: 'many/x', log: quietLog });
+  await sink.ready;
+  for (let k = 0; k < 5; k++) sink.publish(decision(k + 1), `many/${k}`);
+  assert.equal(await sink.drain(), true);
+  await waitFor(() => rx.got.length === 5, '5 messages');
+  assert.deepEqual(rx.got.map((g) => g.topic), ['many/0', 'many/1', 'many/2', 'many/3', 'many/4']);
+  assert.deepEqual(Object.keys(rx.source.stats.byTopic), ['many/2', 'many/3', 'many/4']);
+  assert.equal(rx.source.stats.evictedTopics, 2);
+  assert.equal(rx.source.stats.messages, 5);
+  rx.stop();
+  await sink.close();
+});
