@@ -143,6 +143,11 @@ export function decide(o: DecideOptions): OperatorFunction<SnnStep, Decision> {
         counts.fill(0);
         startStep = -1;
       };
+      /** Opens a window at step s (aligned: at the start of the clock period holding s). */
+      const open = (s: SnnStep) => {
+        startStep = aligned ? s.step - (s.step % o.windowSteps!) : s.step;
+        startUs = s.tStartUs - (s.step - startStep) * s.dtUs;
+      };
       subs.push(
         source.subscribe({
           next(s) {
@@ -157,35 +162,27 @@ export function decide(o: DecideOptions): OperatorFunction<SnnStep, Decision> {
               subscriber.error(e);
               return;
             }
-            if (startStep < 0 && (s.events > 0 || spikes.length > 0)) {
-              startStep = s.step;
-              startUs = s.tStartUs;
-              if (aligned) {
-                startStep = s.step - (s.step % o.windowSteps!);
-                startUs = s.tStartUs - (s.step - startStep) * s.dtUs;
-              }
-            } else if (aligned && startStep >= 0 && s.step - startStep >= o.windowSteps!) {
+            if (startStep < 0 && (s.events > 0 || spikes.length > 0)) open(s);
+            else if (aligned && startStep >= 0 && s.step - startStep >= o.windowSteps!) {
               // Steps were skipped (none emitted): this step opens its own period.
-              startStep = s.step - (s.step % o.windowSteps!);
-              startUs = s.tStartUs - (s.step - startStep) * s.dtUs;
+              open(s);
               counts.fill(0);
             }
             if (startStep < 0) return;
-            const elapsedNow = s.step - startStep + 1;
+            const elapsed = s.step - startStep + 1;
             if (byState) {
               const v = s.state?.[o.population];
               if (!v) {
                 subscriber.error(new RangeError(`decide: evidence 'state' needs the snn operator to snapshot population '${o.population}'`));
                 return;
               }
-              if (elapsedNow > settle) {
+              if (elapsed > settle) {
                 if (s.triggered && typeof o.classes === 'number') {
                   const plane = v.length / o.classes;
                   for (let c = 0; c < o.classes; c++) for (const q of s.triggered) counts[c] += v[c * plane + q]!;
                 } else for (let j = 0; j < v.length && j < classOf!.length; j++) counts[classOf![j]!] += v[j]!;
               }
-            } else if (elapsedNow > settle) for (const j of spikes) if (j < classOf!.length) counts[classOf![j]!]!++;
-            const elapsed = s.step - startStep + 1;
+            } else if (elapsed > settle) for (const j of spikes) if (j < classOf!.length) counts[classOf![j]!]!++;
             const { index, confidence } = maxSoftmax(counts, beta);
             const any = counts.some((c) => c > 0);
             if (calibrator && label !== undefined && any) {

@@ -8,9 +8,9 @@ import { closeSync, existsSync, openSync, readSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { decodeBuffer } from '../../formats/decode-all.js';
-import { loadPipelineFile, PipelineError, type LoadedPipeline, type NodeSpec } from '../../runtime/index.js';
+import type { LoadedPipeline, NodeSpec } from '../../runtime/index.js';
 import { UsageError } from '../args.js';
-import { parseRunOptions, runLoaded } from './run.js';
+import { loadReporting, parseRunOptions, runLoaded } from './run.js';
 
 export const demoHelp = `spikeflow demo [--port N] [--seconds S] [--fast] [--input REC] [--checkpoint F] [--resume F] [--set key=value ...] [--quiet]
   The main job: pipelines/motion-direction.yaml. The emulator films textures moving at 12 directions
@@ -90,16 +90,7 @@ export async function demo(argv: string[], print: (s: string) => void): Promise<
     extra.push(`emu.params.durationUs=${Math.round(s * 1e6)}`);
   }
   if (input && !existsSync(input)) throw new UsageError(`--input: no such file: ${input}`);
-  let loaded: LoadedPipeline;
-  try {
-    loaded = loadPipelineFile(mainPipelinePath(), [...extra, ...sets]);
-  } catch (e) {
-    if (e instanceof PipelineError) {
-      for (const line of e.message.split('\n')) console.error(line);
-      return 1;
-    }
-    throw e;
-  }
-  if (input) loaded = withRecording(loaded, resolve(input), fast);
-  return runLoaded(loaded, o, print);
+  const loaded = loadReporting(mainPipelinePath(), [...extra, ...sets]);
+  if (!loaded) return 1;
+  return runLoaded(input ? withRecording(loaded, resolve(input), fast) : loaded, o, print);
 }

@@ -39,17 +39,21 @@ export function parseRunOptions(argv: string[], extraValues: string[] = []): { p
 export async function run(argv: string[], print: (s: string) => void): Promise<number> {
   const { positional, sets, run: o } = parseRunOptions(argv);
   if (positional.length !== 1) throw new UsageError(`run needs one PIPELINE file\n${runHelp}`);
-  let loaded;
+  const loaded = loadReporting(positional[0]!, sets);
+  return loaded ? runLoaded(loaded, o, print) : 1;
+}
+
+/** The pipeline file with `sets` applied; undefined after printing each problem (file:line: field: message) on stderr. */
+export function loadReporting(file: string, sets: string[]): LoadedPipeline | undefined {
   try {
-    loaded = loadPipelineFile(positional[0]!, sets);
+    return loadPipelineFile(file, sets);
   } catch (e) {
     if (e instanceof PipelineError) {
       for (const line of e.message.split('\n')) console.error(line);
-      return 1;
+      return undefined;
     }
     throw e;
   }
-  return runLoaded(loaded, o, print);
 }
 
 /** Runs a loaded pipeline until it ends or a signal stops it; prints the JSON summary; the exit code. */

@@ -95,7 +95,10 @@ export function forEachConvArrival(g: ConvKernel, pre: SpikeHistory, t: number, 
   }
 }
 
-/** Adds step t's arrivals to target (the output population's input): target[o] += W[w]. */
+/**
+ * Adds step t's arrivals to target (the output population's input): target[o] += W[w]. The loop of
+ * forEachConvArrival written out: through its callback the motion-direction step took 1.5× as long.
+ */
 export function convDeliver(g: ConvKernel, pre: SpikeHistory, t: number, target: Float64Array): void {
   const { cin, h, w: W, cout, oh, ow, k, stride, delays: D, weight } = g;
   const plane = h * W;
