@@ -93,9 +93,11 @@ test('a file source faster than the pipeline is paused: every event arrives, not
 });
 
 test('a live source far faster than the pipeline: bounded queue drops the oldest, counts it, memory stays flat', async () => {
+  // 2 ms per packet: the queue drains in 20 ms slices, so the pipeline takes ~10 packets per flood
+  // burst of 200 (at 1 ms it took ~20, right at the 10× asserted below).
   flood.emitted = 0;
   flood.bytes = 0;
-  const spec = pipeline('flood').source('f', 'test-flood', {}, { capacity: 64, policy: 'drop-oldest' }).op('slow', 'test-slow', 'f').sink('out', 'log', 'slow', { every: 1_000_000 }).build();
+  const spec = pipeline('flood').source('f', 'test-flood', {}, { capacity: 64, policy: 'drop-oldest' }).op('slow', 'test-slow', 'f', { ms: 2 }).sink('out', 'log', 'slow', { every: 1_000_000 }).build();
   // Retained memory (after a full GC) while the flood goes on: what the pipeline holds, not garbage.
   const retained = () => {
     gc();
