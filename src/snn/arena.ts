@@ -18,11 +18,24 @@ export interface ArraySlot {
   readonly byteOffset: number;
 }
 
+/**
+ * Working memory a fast kernel derives from the state (say, per-step queues of arriving synapses):
+ * placed after every state array, never checkpointed, and zeroed whenever the state is overwritten
+ * wholesale (`clearScratch`), so a kernel must treat an all-zero area as empty and rebuild it.
+ */
+export interface ScratchArea {
+  readonly name: string;
+  readonly bytes: number;
+  /** Set once the network is built (`placeScratch`). */
+  view: Uint8Array | undefined;
+}
+
 const BYTES: Record<ArrayKind, number> = { f64: 8, f32: 4, i32: 4, u8: 1 };
 const ALIGN = 16;
 
 export class StateArena {
   private readonly slots: ArraySlot[] = [];
+  private readonly scratchAreas: ScratchArea[] = [];
   private readonly views = new Map<string, StateArray>();
   private next: number;
 
@@ -57,6 +70,34 @@ export class StateArena {
   }
   u8(name: string, length: number): Uint8Array {
     return this.alloc(name, 'u8', length) as Uint8Array;
+  }
+
+  /** Reserves a scratch area of `bytes`, placed by `placeScratch` after all state arrays. */
+  scratch(name: string, bytes: number): ScratchArea {
+    if (!Number.isInteger(bytes) || bytes < 0) throw new RangeError(`StateArena: bad scratch size ${bytes} for '${name}'`);
+    const area: ScratchArea = { name, bytes, view: undefined };
+    this.scratchAreas.push(area);
+    return area;
+  }
+
+  /** Bytes the scratch areas need after the state (alignment included). */
+  get scratchBytes(): number {
+    return this.scratchAreas.reduce((sum, a) => sum + Math.ceil(a.bytes / ALIGN) * ALIGN, ALIGN);
+  }
+
+  /** Places the scratch areas after the last state array (call once every array is allocated). */
+  placeScratch(): void {
+    let at = Math.ceil(this.next / ALIGN) * ALIGN;
+    for (const a of this.scratchAreas) {
+      if (this.buffer && at + a.bytes > this.buffer.byteLength) throw new RangeError(`StateArena: scratch '${a.name}' does not fit (${at + a.bytes} > ${this.buffer.byteLength} bytes)`);
+      a.view = this.buffer ? new Uint8Array(this.buffer, at, a.bytes) : new Uint8Array(a.bytes);
+      at += Math.ceil(a.bytes / ALIGN) * ALIGN;
+    }
+  }
+
+  /** Zeroes every scratch area: the state was overwritten, so whatever kernels derived from it is stale. */
+  clearScratch(): void {
+    for (const a of this.scratchAreas) a.view?.fill(0);
   }
 
   get(name: string): StateArray {

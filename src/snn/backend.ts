@@ -21,6 +21,11 @@ export interface SnnBackend {
   /** Memory for an arena of `bytes` bytes: the buffer and the byte offset the arena starts at. */
   arenaMemory(bytes: number): { buffer: ArrayBuffer; base: number };
   readonly kernels: SnnKernels;
+  /**
+   * Bytes of scratch (StateArena.scratch) the backend's delivery wants for a table with a compact
+   * copy, of `count` synapses in `delaySlots` slots: kept there as the table's `arrivals`; 0 for none.
+   */
+  arrivalQueueBytes?(count: number, delaySlots: number): number;
 }
 
 /** The TypeScript reference: plain ArrayBuffer, every kernel the readable one. */

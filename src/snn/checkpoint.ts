@@ -213,6 +213,7 @@ export function restoreCheckpoint(net: Network, source: string | Uint8Array | Pa
     dst.set(ck.state.subarray(o, o + dst.length));
     o += dst.length;
   }
+  net.arena.clearScratch();
   net.t = h.t;
   net.rules.forEach((r, i) => (r.enabled = h.rulesEnabled[i]!));
   net.controllers.forEach((c, i) => (c.enabled = h.controllersEnabled[i]!));

@@ -133,8 +133,10 @@ export function buildNetwork(spec: NetworkSpec | unknown, options: BuildOptions 
   // Pass 1 sizes the arena; pass 2 builds into one buffer the backend provides.
   const sizing = new StateArena();
   assemble(valid, sizing, backend);
-  const { buffer, base } = backend.arenaMemory(sizing.byteLength + 16);
-  return assemble(valid, new StateArena(buffer, base), backend);
+  const { buffer, base } = backend.arenaMemory(sizing.byteLength + 16 + sizing.scratchBytes);
+  const net = assemble(valid, new StateArena(buffer, base), backend);
+  net.arena.placeScratch();
+  return net;
 }
 
 function assemble(spec: NetworkSpec, arena: StateArena, backend: SnnBackend): Network {

@@ -39,12 +39,9 @@ export function scratchEnd(): usize {
 // Besides, the whole block (all delays) of each new spike is touched when it spikes: its groups are
 // adjacent and are read over the next D steps, and a contiguous block streams in faster.
 //
-// Measured and dropped (standard bench network, 2-core AMD EPYC guest, 512 KiB L2 per core): a
-// Brian2-style queue that copies each new spike's records, by delay, into per-step buffers and
-// streams them at arrival (same order, same sums) ran 15–25 % slower, and so did a block-major copy
-// (each input's group offsets inline before its records); touching only the first half of each new
-// block was within noise. A copy writes the step's ~60 KB of arrivals once more and reads them back
-// up to D steps later, beyond L2 either way, which costs more than the scattered reads it replaces.
+// On a 2-core AMD EPYC guest with 1 MiB L2 per core the per-chunk touch pass cost more than it saved
+// for the compact copy (groups read from L2/L3 anyway), so the compact path has none. Compact tables
+// normally go through the arrival queues below; this staged path remains their fallback.
 
 /** Scratch for staged groups: CHUNK (start, end) pairs of i32, below the arena (see heapBase()). */
 const SCRATCH: usize = 16384;
@@ -111,23 +108,10 @@ function deliverChunk(m: i32): void {
   }
 }
 
-/** Touches the first and last records of staged groups [0, m) in the compact copy (6 bytes: u16 post, f32 weight). */
-@inline function touchCompact(m: i32, c: usize): void {
-  let acc: i32 = 0;
-  for (let i = 0; i < m; i++) {
-    const r = SCRATCH + (<usize>i << 3);
-    const s = <usize>load<i32>(r);
-    const e = <usize>load<i32>(r, 4);
-    if (s < e) acc += <i32>load<u8>(c + s * 6) + <i32>load<u8>(c + e * 6 - 1);
-  }
-  sink += acc;
-}
-
 /** deliverChunk over the compact copy: each f32 weight widens to the very f64 of the table, so the sums are the same. */
 function deliverChunkCompact(m: i32): void {
   const c = dPost;
   const target = dTarget;
-  touchCompact(m, c);
   for (let i = 0; i < m; i++) {
     const r = SCRATCH + (<usize>i << 3);
     const end = c + <usize>load<i32>(r, 4) * 6;
@@ -180,6 +164,113 @@ export function deliver(
   }
   if (compact) stage(groupStart, D, lists, counts, slots, size, t, deliverChunkCompact);
   else stage(groupStart, D, lists, counts, slots, size, t, deliverChunk);
+}
+
+// ---------------------------------------------------------------- arrival queues (compact tables)
+//
+// The staged delivery above pays per (spike, delay) group: ~1,600 groups of ~6 records a step in
+// the standard network, each a short loop whose exit mispredicts. Queues move that cost to the
+// step a spike is emitted, where it is branch-free: the spike's block (groups d = 0…D−1, adjacent)
+// is read once, and each group is appended to the queue of step u + d with a fixed 96-byte copy
+// (16 records; the rare longer group copies the rest in a loop), whatever its length, the next
+// append overwriting the excess. At step t the queue of t is one contiguous run of records, delivered in
+// a single loop. Order: emissions of steps t − D + 1 … t append in that order, spikes ascending,
+// synapses in table order — the reference order (deliverTable), so every sum is the same.
+//
+// The queues are derived from the spike history and the (frozen) compact table, not state: they
+// live in arena scratch, and when they do not follow on from step t − 1 (first step, a restored
+// checkpoint zeroes scratch, a skipped step) they are rebuilt from the last D − 1 steps of history.
+// A slot that would overflow its capacity is flagged and its step delivered by the staged path.
+//
+// Layout at q: i32 emittedThrough (last step appended), i32 valid (1 when built), 8 spare bytes,
+// i32 length[D] (records queued per slot), i32 overflow[D], then D slots of cap·6 + QUEUE_SLACK bytes.
+
+/** Bytes past a slot's capacity that the fixed-size copy may write. */
+const QUEUE_SLACK: usize = 96;
+
+export function queueSlack(): i32 {
+  return <i32>QUEUE_SLACK;
+}
+
+/** Appends the groups (i, d), d ≥ dmin, of step u's spikes to the queues of steps u + d. */
+function emit(groupStart: usize, c: usize, D: i32, lists: usize, counts: usize, slots: i32, size: i32, u: i32, dmin: i32, q: usize, cap: i32): void {
+  if (u < 0) return;
+  const hist = slotOf(u, slots);
+  const n = load<i32>(counts + (<usize>hist << 2));
+  const at = lists + ((<usize>hist * <usize>size) << 2);
+  const lengths = q + 16;
+  const overflow = lengths + (<usize>D << 2);
+  const base = overflow + (<usize>D << 2);
+  const stride = <usize>cap * 6 + QUEUE_SLACK;
+  const first = (u + dmin) % D;
+  for (let k = 0; k < n; k++) {
+    const gs = groupStart + (<usize>(load<i32>(at + (<usize>k << 2)) * D) << 2);
+    let slot = first;
+    for (let d = dmin; d < D; d++) {
+      const s = load<i32>(gs + (<usize>d << 2));
+      const len = load<i32>(gs + (<usize>d << 2), 4) - s;
+      const la = lengths + (<usize>slot << 2);
+      const L = load<i32>(la);
+      if (L + len > cap) store<i32>(overflow + (<usize>slot << 2), 1);
+      else {
+        const src = c + <usize>s * 6;
+        const dst = base + <usize>slot * stride + <usize>L * 6;
+        v128.store(dst, v128.load(src));
+        v128.store(dst, v128.load(src, 16), 16);
+        v128.store(dst, v128.load(src, 32), 32);
+        v128.store(dst, v128.load(src, 48), 48);
+        v128.store(dst, v128.load(src, 64), 64);
+        v128.store(dst, v128.load(src, 80), 80);
+        if (len > 16) {
+          const bytes = <usize>len * 6;
+          for (let o: usize = 96; o < bytes; o += 16) v128.store(dst + o, v128.load(src + o));
+        }
+        store<i32>(la, L + len);
+      }
+      slot++;
+      slot = select<i32>(0, slot, slot == D);
+    }
+  }
+}
+
+/**
+ * deliverTable through the arrival queues: appends step t's spikes, then delivers the queue of step
+ * t (or, if it overflowed, step t by the staged path). c: the table's compact copy; q: the scratch
+ * area (layout above), cap records per slot. Returns 1 if the queues were rebuilt, plus 2 if step t's overflowed.
+ */
+export function deliverQueued(groupStart: usize, c: usize, D: i32, lists: usize, counts: usize, slots: i32, size: i32, t: i32, target: usize, q: usize, cap: i32): i32 {
+  const lengths = q + 16;
+  const overflow = lengths + (<usize>D << 2);
+  const base = overflow + (<usize>D << 2);
+  let how: i32 = 0;
+  if (load<i32>(q, 4) != 1 || load<i32>(q) != t - 1) {
+    for (let d = 0; d < D; d++) {
+      store<i32>(lengths + (<usize>d << 2), 0);
+      store<i32>(overflow + (<usize>d << 2), 0);
+    }
+    for (let u = t - D + 1; u < t; u++) emit(groupStart, c, D, lists, counts, slots, size, u, t - u, q, cap);
+    store<i32>(q, 1, 4);
+    how = 1;
+  }
+  emit(groupStart, c, D, lists, counts, slots, size, t, 0, q, cap);
+  const slot = t % D;
+  if (load<i32>(overflow + (<usize>slot << 2))) {
+    dPost = c;
+    dTarget = target;
+    stage(groupStart, D, lists, counts, slots, size, t, deliverChunkCompact);
+    how |= 2;
+  } else {
+    const from = base + <usize>slot * (<usize>cap * 6 + QUEUE_SLACK);
+    const end = from + <usize>load<i32>(lengths + (<usize>slot << 2)) * 6;
+    for (let a = from; a < end; a += 6) {
+      const ta = target + (<usize>load<u16>(a) << 3);
+      store<f64>(ta, load<f64>(ta) + <f64>load<f32>(a, 2));
+    }
+  }
+  store<i32>(lengths + (<usize>slot << 2), 0);
+  store<i32>(overflow + (<usize>slot << 2), 0);
+  store<i32>(q, t);
+  return how;
 }
 
 // ---------------------------------------------------------------- STDP (plasticity/stdp.ts)
@@ -437,15 +528,37 @@ export function lifIntegrate(v: usize, theta: usize, refractoryUntil: usize, n: 
   if (adapt) scale(theta, n, thetaDecay);
 }
 
-/** lifThreshold: writes ascending indices j with v > v_th + θ + offset and t ≥ refractoryUntil to out; returns the count. */
-export function lifThreshold(v: usize, theta: usize, offset: usize, refractoryUntil: usize, n: i32, t: i32, vth: f64, out: usize): i32 {
+/**
+ * lifThreshold: writes ascending indices j with v > v_th + θ + offset and t ≥ refractoryUntil to out;
+ * returns the count. refractory false promises refractoryUntil[j] ≤ t for every j (no refractory
+ * period: reset sets it to the spike's own step), so that test is skipped. Two neurons per SIMD lane
+ * pair: v_th + θ + offset is added lane by lane in the same order, so it rounds as the scalar sum.
+ */
+export function lifThreshold(v: usize, theta: usize, offset: usize, refractoryUntil: usize, n: i32, t: i32, vth: f64, out: usize, refractory: bool): i32 {
   let k: i32 = 0;
-  for (let j = 0; j < n; j++) {
+  const vthv = f64x2.splat(vth);
+  const pairs = n & ~1;
+  for (let j = 0; j < pairs; j += 2) {
     const o = <usize>j << 3;
-    if (load<f64>(v + o) > vth + load<f64>(theta + o) + load<f64>(offset + o) && t >= load<i32>(refractoryUntil + (<usize>j << 2))) {
+    const above = f64x2.gt(v128.load(v + o), f64x2.add(f64x2.add(vthv, v128.load(theta + o)), v128.load(offset + o)));
+    if (!v128.any_true(above)) continue;
+    const bits = i64x2.bitmask(above);
+    if (bits & 1 && (!refractory || t >= load<i32>(refractoryUntil + (<usize>j << 2)))) {
+      store<i32>(out + (<usize>k << 2), j);
+      k++;
+    }
+    if (bits & 2 && (!refractory || t >= load<i32>(refractoryUntil + (<usize>(j + 1) << 2)))) {
+      store<i32>(out + (<usize>k << 2), j + 1);
+      k++;
+    }
+  }
+  for (let j = pairs; j < n; j++) {
+    const o = <usize>j << 3;
+    if (load<f64>(v + o) > vth + load<f64>(theta + o) + load<f64>(offset + o) && (!refractory || t >= load<i32>(refractoryUntil + (<usize>j << 2)))) {
       store<i32>(out + (<usize>k << 2), j);
       k++;
     }
   }
   return k;
 }
+

@@ -11,6 +11,7 @@ import { backendByName, BACKEND_NAMES } from '../../src/snn/backends/select.js';
 import { Rng } from '../../src/emulator/rng.js';
 import { StateArena } from '../../src/snn/arena.js';
 import { SynapseTable } from '../../src/snn/projections/synapse-table.js';
+import { encodeCheckpoint, restoreCheckpoint } from '../../src/snn/checkpoint.js';
 
 const wasm = wasmBackend();
 
@@ -155,12 +156,15 @@ test('the wasm backend is selectable by name and its arena is the instance memor
 for (const seed of [1, 2, 3]) {
   test(`seed ${seed}: plain LIF/ALIF network, wasm = reference bit for bit`, () => {
     const before = wasmKernelCalls.deliverCompact;
+    const beforeQueued = wasmKernelCalls.deliverQueued;
     const counts = runBoth(seed, false, 300);
     // The comparison means something only if every population fires.
     for (const name of OUTPUTS) assert.ok(counts[name]! > 20, `'${name}' fired ${counts[name]} times`);
     // Drawn weights are float32, so the frozen random and dense projections delivered from their
     // compact copy (5 of 6 projections; 'b' has float64 weights and takes the full arrays).
     assert.ok(wasmKernelCalls.deliverCompact - before >= 300 * 5, `compact deliveries: ${wasmKernelCalls.deliverCompact - before}`);
+    // All five have two or more delay slots, so they delivered through the arrival queues.
+    assert.ok(wasmKernelCalls.deliverQueued - beforeQueued >= 300 * 5, `queued deliveries: ${wasmKernelCalls.deliverQueued - beforeQueued}`);
   });
   test(`seed ${seed}: with STDP (additive, multiplicative, symmetric), wasm = reference bit for bit`, () => {
     const counts = runBoth(seed, true, 300, (t, nets) => {
@@ -210,6 +214,77 @@ test('two networks on one wasm backend keep separate memories', () => {
     alone.step({ spikes: ga[t] });
     for (const name of OUTPUTS) assert.deepEqual(Array.from(a.spikes(name)), Array.from(alone.spikes(name)), `step ${t} '${name}'`);
   }
+});
+
+/** One input onto LIF through a frozen random projection with delays 0–9 (compact, so queued). */
+function burstSpec(p: number, wMax: number): unknown {
+  return {
+    dt_ms: 1,
+    seed: 21,
+    populations: [
+      { name: 'in', model: 'input', size: 60 },
+      { name: 'out', model: 'lif', size: 80, decay: 0.9, v_th: 1, v_reset: 0 },
+    ],
+    projections: [{ name: 'p', kind: 'random', from: 'in', to: 'out', p, weight: { min: -0.02, max: wMax }, delay_steps: { min: 0, max: 9 } }],
+    plasticity: [],
+    homeostasis: [],
+  };
+}
+
+/** Steps both networks and asserts the same output spikes at every step. */
+function stepBoth(nets: Network[], given: number[][], from: number, to: number, what: string): number {
+  let spikes = 0;
+  for (let t = from; t < to; t++) {
+    for (const n of nets) n.step({ spikes: { in: given[t]! } });
+    const a = Array.from(nets[0]!.spikes('out'));
+    for (const n of nets.slice(1)) assert.deepEqual(Array.from(n.spikes('out')), a, `${what}: spikes differ at step ${t}`);
+    spikes += a.length;
+  }
+  return spikes;
+}
+
+test('arrival queues: steps busier than a queue holds are delivered by the staged path, the same as the reference', () => {
+  // A queue slot holds count/D + 64 records; a step where every input fires delivers all ~2,400
+  // synapses' worth of arrivals into the next steps, far more, so those steps overflow.
+  const spec = burstSpec(0.5, 0.05);
+  const ref = buildNetwork(spec, { backend: cpuBackend });
+  const fast = buildNetwork(spec, { backend: wasm });
+  assert.ok(fast.projection('p').table!.arrivals, 'the frozen compact table keeps arrival queues');
+  const r = new Rng(5, 1);
+  const all = Array.from({ length: 60 }, (_, i) => i);
+  const given = Array.from({ length: 400 }, (_, t) => (t % 50 < 5 ? all : all.filter(() => r.uniform() < 0.05)));
+  const before = { ...wasmKernelCalls };
+  const spikes = stepBoth([ref, fast], given, 0, 400, 'bursts');
+  assert.ok(spikes > 100, `the output fired ${spikes} times`);
+  const overflows = wasmKernelCalls.queueOverflows - before.queueOverflows;
+  const queued = wasmKernelCalls.deliverQueued - before.deliverQueued;
+  assert.ok(overflows >= 8 * 10, `overflowed steps: ${overflows}`);
+  assert.ok(overflows < queued / 2, `most steps still came from the queues (${overflows} of ${queued} overflowed)`);
+  assert.deepEqual(Array.from(fast.population('out').input), Array.from(ref.population('out').input), 'membranes equal');
+});
+
+test('arrival queues are rebuilt from history after a checkpoint is restored, even at the same step', () => {
+  const spec = burstSpec(0.3, 0.1);
+  const r = new Rng(6, 1);
+  const draw = () => Array.from({ length: 300 }, () => Array.from({ length: 60 }, (_, i) => i).filter(() => r.uniform() < 0.15));
+  const given = draw();
+  const other = draw();
+  const ref = buildNetwork(spec, { backend: cpuBackend });
+  const fast = buildNetwork(spec, { backend: wasm });
+  stepBoth([ref, fast], given, 0, 150, 'before the checkpoint');
+  const saved = encodeCheckpoint(ref);
+  // A wasm network that ran to the same step on other input: its queues hold other arrivals.
+  const stray = buildNetwork(spec, { backend: wasm });
+  for (let t = 0; t < 150; t++) stray.step({ spikes: { in: other[t]! } });
+  const before = wasmKernelCalls.queueRebuilds;
+  restoreCheckpoint(stray, saved);
+  // And the first wasm network, moved back 40 steps.
+  const back = encodeCheckpoint(fast);
+  stepBoth([fast], given, 150, 190, 'running on');
+  restoreCheckpoint(fast, back);
+  const spikes = stepBoth([ref, fast, stray], given, 150, 300, 'after restoring');
+  assert.ok(spikes > 50, `the output fired ${spikes} times`);
+  assert.equal(wasmKernelCalls.queueRebuilds - before, 2, 'each restored network rebuilt its queues once');
 });
 
 /** The compact copy's records (u16 post, f32 weight) equal post and weight. */
@@ -270,4 +345,20 @@ test('SynapseTable: postKey and the compact copy follow regroup()', () => {
   assert.equal(new SynapseTable(new StateArena(), 'q', P, 50, list, 9, false).compact, undefined);
   assert.equal(new SynapseTable(new StateArena(), 'r', P, 50, { ...list, weight: list.weight.map((w, s) => (s === 7 ? w + 1e-12 : w)) }, 9, true).compact, undefined);
   assert.equal(new SynapseTable(new StateArena(), 's', P, 70_000, list, 9, true).compact, undefined);
+});
+
+test('arena scratch: placed after the state, outside the checkpoint layout, zeroed by clearScratch', () => {
+  const spec = burstSpec(0.3, 0.1);
+  const net = buildNetwork(spec, { backend: wasm });
+  const area = net.projection('p').table!.arrivals!;
+  const view = area.view!;
+  assert.equal(view.buffer, net.arena.buffer, 'in the same memory as the state');
+  assert.ok(view.byteOffset >= net.arena.base + net.arena.byteLength, 'after every state array');
+  assert.ok(!net.arena.layout.some((s) => s.name.endsWith('.arrivals')), 'not a state array');
+  for (let t = 0; t < 20; t++) net.step({ spikes: { in: [1, 5, 9] } });
+  assert.ok(view.some((b) => b !== 0), 'the queues were written');
+  net.arena.clearScratch();
+  assert.ok(view.every((b) => b === 0));
+  // The reference backend asks for none.
+  assert.equal(buildNetwork(spec, { backend: cpuBackend }).projection('p').table!.arrivals, undefined);
 });

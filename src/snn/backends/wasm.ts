@@ -34,6 +34,8 @@ interface SnnExports {
   scratchStart(): number;
   scratchEnd(): number;
   deliver(groupStart: number, post: number, weight: number, D: number, lists: number, counts: number, slots: number, size: number, t: number, target: number, compact: number): void;
+  deliverQueued(groupStart: number, c: number, D: number, lists: number, counts: number, slots: number, size: number, t: number, target: number, q: number, cap: number): number;
+  queueSlack(): number;
   stdpOnPre(groupStart: number, post: number, weight: number, D: number, lists: number, counts: number, slots: number, size: number, t: number, z: number, mode: number, symmetric: number, lo: number, hi: number): void;
   stdpOnPost(
     post: number,
@@ -61,15 +63,33 @@ interface SnnExports {
     hi: number,
   ): number;
   lifIntegrate(v: number, theta: number, refractoryUntil: number, n: number, t: number, decay: number, refractory: number, adapt: number, thetaDecay: number): void;
-  lifThreshold(v: number, theta: number, offset: number, refractoryUntil: number, n: number, t: number, vth: number, out: number): number;
+  lifThreshold(v: number, theta: number, offset: number, refractoryUntil: number, n: number, t: number, vth: number, out: number, refractory: number): number;
 }
 
 /**
  * How many kernel calls ran in WASM and how many fell back to the reference, and how on_post visited
- * the weights (by the postsynaptic index or by a scan of the table), and how many deliveries read the
- * compact copy (SynapseTable.compact): tests check every path ran.
+ * the weights (by the postsynaptic index or by a scan of the table), how many deliveries read the
+ * compact copy (SynapseTable.compact) and how many of those went through the arrival queues (which
+ * were rebuilt from history, and how many steps overflowed them): tests check every path ran.
  */
-export const wasmKernelCalls = { wasm: 0, reference: 0, onPostIndexed: 0, onPostScan: 0, deliverCompact: 0 };
+export const wasmKernelCalls = { wasm: 0, reference: 0, onPostIndexed: 0, onPostScan: 0, deliverCompact: 0, deliverQueued: 0, queueRebuilds: 0, queueOverflows: 0 };
+
+/**
+ * Arrival queues (deliverQueued in src/wasm/snn.as.ts, where the layout is described): a header,
+ * two i32 per delay slot, then per slot `queueCapacity` records of 6 bytes plus QUEUE_SLACK. The
+ * capacity holds a step's arrivals while the mean presynaptic rate stays under 1/(D·dt) (62.5 Hz for
+ * delays of 0–15 ms at 1 ms); a busier step is delivered by the staged path instead, so nothing is
+ * ever lost. Tables with a single delay slot keep no queues: their groups are whole blocks already.
+ */
+const QUEUE_SLACK = 96;
+const QUEUE_MAX_BYTES = 256 * 2 ** 20;
+function queueCapacity(count: number, delaySlots: number): number {
+  return Math.min(Math.ceil(count / delaySlots) + 64, Math.floor(QUEUE_MAX_BYTES / delaySlots / 6));
+}
+function arrivalQueueBytes(count: number, delaySlots: number): number {
+  if (delaySlots < 2) return 0;
+  return 16 + 8 * delaySlots + delaySlots * (queueCapacity(count, delaySlots) * 6 + QUEUE_SLACK);
+}
 
 let compiled: WebAssembly.Module | undefined;
 let loadError: string | undefined;
@@ -130,6 +150,7 @@ function arenaMemory(bytes: number): { buffer: ArrayBuffer; base: number } {
   if (ex.heapBase() > ex.scratchStart() || ex.scratchEnd() > ARENA_BASE) {
     throw new Error(`wasm backend: module statics (to ${ex.heapBase()}) and scratch [${ex.scratchStart()}, ${ex.scratchEnd()}) do not fit below the arena at ${ARENA_BASE}`);
   }
+  if (ex.queueSlack() !== QUEUE_SLACK) throw new Error(`wasm backend: snn.wasm writes ${ex.queueSlack()} bytes past a queue slot, the loader reserves ${QUEUE_SLACK}: rebuild it (npm run build)`);
   instances.set(memory.buffer, ex);
   return { buffer: memory.buffer, base: ARENA_BASE };
 }
@@ -150,6 +171,15 @@ function deliver(table: SynapseTable, pre: SpikeHistory, t: number, target: Floa
   }
   wasmKernelCalls.wasm++;
   if (compact) wasmKernelCalls.deliverCompact++;
+  const queue = compact ? table.arrivals?.view : undefined;
+  if (queue && queue.buffer === b) {
+    wasmKernelCalls.deliverQueued++;
+    const D = table.delaySlots;
+    const how = ex.deliverQueued(groupStart.byteOffset, post.byteOffset, D, pre.lists.byteOffset, pre.counts.byteOffset, pre.slots, pre.size, t, target.byteOffset, queue.byteOffset, queueCapacity(table.count, D));
+    if (how & 1) wasmKernelCalls.queueRebuilds++;
+    if (how & 2) wasmKernelCalls.queueOverflows++;
+    return;
+  }
   ex.deliver(groupStart.byteOffset, post.byteOffset, weight.byteOffset, table.delaySlots, pre.lists.byteOffset, pre.counts.byteOffset, pre.slots, pre.size, t, target.byteOffset, compact ? 1 : 0);
 }
 
@@ -244,7 +274,7 @@ function threshold(s: LifState, p: LifPopulationSpec, t: number, out: Int32Array
     return lifThreshold(s, p, t, out, at);
   }
   wasmKernelCalls.wasm++;
-  return ex.lifThreshold(v.byteOffset, theta.byteOffset, offset.byteOffset, refractoryUntil.byteOffset, v.length, t, p.v_th, out.byteOffset + at * 4);
+  return ex.lifThreshold(v.byteOffset, theta.byteOffset, offset.byteOffset, refractoryUntil.byteOffset, v.length, t, p.v_th, out.byteOffset + at * 4, p.refractory_steps > 0 ? 1 : 0);
 }
 
 /** The WASM backend; throws (naming why) when dist/wasm/snn.wasm is missing or does not load. */
@@ -253,6 +283,7 @@ export function wasmBackend(): SnnBackend {
   return {
     name: 'wasm',
     arenaMemory,
+    arrivalQueueBytes,
     kernels: { deliver, stdpOnPre: onPre, stdpOnPost: onPost, lifIntegrate: integrate, lifThreshold: threshold },
   };
 }

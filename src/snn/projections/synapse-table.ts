@@ -16,7 +16,7 @@
  * and a group's records are contiguous). A float32 widens to the same float64, so delivery from it
  * adds exactly the same numbers.
  */
-import type { StateArena, StateArray } from '../arena.js';
+import type { ScratchArea, StateArena, StateArray } from '../arena.js';
 
 export interface SynapseList {
   readonly pre: Int32Array;
@@ -51,6 +51,8 @@ export class SynapseTable {
    * table order, 6 bytes at 6·s: post as u16, then weight as f32 (little-endian, exact); else undefined.
    */
   readonly compact: Uint8Array | undefined;
+  /** The backend's queues of arriving synapses (derived, not state: see SnnBackend.arrivalQueueBytes), if it keeps them. */
+  arrivals: ScratchArea | undefined;
   /** Per-synapse arrays owned by rules; `regroup` permutes them with the table's own. */
   private readonly extra: StateArray[] = [];
 
