@@ -17,16 +17,25 @@ export function createInputPopulation(spec: InputPopulationSpec, ctx: BuildConte
       const at = history.begin(t);
       if (!given || given.length === 0) return 0;
       // Sorted and de-duplicated: a neuron spikes at most once per step, and delivery order is by index.
+      // Lists given ascending and without repeats (the usual case) are taken as they are.
       let n = 0;
+      let ascending = true;
       for (let k = 0; k < given.length; k++) {
         const i = given[k]!; // range-checked by Network.step
-        if (seen[i]) continue;
-        seen[i] = 1;
+        if (k > 0 && i <= given[k - 1]!) ascending = false;
         history.lists[at + n++] = i;
       }
-      const list = history.lists.subarray(at, at + n);
-      list.sort();
-      for (let k = 0; k < n; k++) seen[list[k]!] = 0;
+      if (!ascending) {
+        n = 0;
+        for (let k = 0; k < given.length; k++) {
+          const i = given[k]!;
+          if (seen[i]) continue;
+          seen[i] = 1;
+          history.lists[at + n++] = i;
+        }
+        history.lists.subarray(at, at + n).sort();
+        for (let k = 0; k < n; k++) seen[history.lists[at + k]!] = 0;
+      }
       history.setCount(t, n);
       return n;
     },
