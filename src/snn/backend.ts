@@ -7,9 +7,12 @@
 import { deliverTable } from './projections/deliver.js';
 import type { stdpOnPost, stdpOnPre } from './plasticity/stdp.js';
 import type { lifIntegrate, lifThreshold } from './neurons/lif.js';
+import type { convDeliver, convGradient } from './projections/conv.js';
 
 export interface SnnKernels {
   readonly deliver?: typeof deliverTable;
+  readonly convDeliver?: typeof convDeliver;
+  readonly convGradient?: typeof convGradient;
   readonly stdpOnPre?: typeof stdpOnPre;
   readonly stdpOnPost?: typeof stdpOnPost;
   readonly lifIntegrate?: typeof lifIntegrate;

@@ -15,7 +15,13 @@ export function heapBase(): usize {
 
 /** Scratch used by the kernels: [scratchStart(), scratchEnd()), between the statics and the arena. */
 export function scratchStart(): usize {
-  return SCRATCH;
+  return GEOMETRY;
+}
+
+/** Where the loader writes a conv kernel's geometry (9 × i32) before a conv call. */
+const GEOMETRY: usize = 16384 - 64;
+export function geometryAt(): usize {
+  return GEOMETRY;
 }
 export function scratchEnd(): usize {
   return FLAGS + (<usize>FLAG_BITS >> 3);
@@ -271,6 +277,105 @@ export function deliverQueued(groupStart: usize, c: usize, D: i32, lists: usize,
   store<i32>(overflow + (<usize>slot << 2), 0);
   store<i32>(q, t);
   return how;
+}
+
+// ---------------------------------------------------------------- conv (projections/conv.ts)
+
+/** kyStart of conv.ts: the first kernel tap along an axis that reaches an output from coordinate y. */
+@inline function tapStart(y: i32, stride: i32, n: i32): i32 {
+  const first = y % stride;
+  const lowest = y - (n - 1) * stride;
+  return first >= lowest ? first : lowest;
+}
+
+/** Most (tap, output) pairs one input spike has per class map: the staging scratch holds them (i32 pairs). */
+export function convMaxPairs(): i32 {
+  return CHUNK;
+}
+
+/**
+ * convDeliver and convGradient: the arrivals of step t, in the reference order (delays D−1 … 0,
+ * spikes ascending, then c, ky, kx). grad null: target[o] += weight[w]. Otherwise grad[w] += e[o]
+ * for entries not masked (mask 0: none), listing first touches in touched (seen flags); returns
+ * how many were listed. geometry: i32 cin, h, w, cout, oh, ow, k, stride, D.
+ *
+ * A spike reaches the same (ky, kx) → (oy, ox) pattern in every class map, at offsets that only
+ * shift with c: the pattern is listed once per spike (in ky, kx order, in the staging scratch), and
+ * each class map then runs one loop of known length over it (no divisions, predictable branches).
+ */
+@inline function convArrivals(lists: usize, counts: usize, slots: i32, size: i32, t: i32, geometry: usize, weight: usize, target: usize, e: usize, mask: usize, grad: usize, touched: usize, seen: usize, gradient: bool): i32 {
+  const cin = load<i32>(geometry);
+  const h = load<i32>(geometry, 4);
+  const W = load<i32>(geometry, 8);
+  const cout = load<i32>(geometry, 12);
+  const oh = load<i32>(geometry, 16);
+  const ow = load<i32>(geometry, 20);
+  const k = load<i32>(geometry, 24);
+  const stride = load<i32>(geometry, 28);
+  const D = load<i32>(geometry, 32);
+  const plane = h * W;
+  const oPlane = <usize>(oh * ow);
+  const perClass = <usize>(cin * D * k * k);
+  let nt: i32 = 0;
+  for (let d = D - 1; d >= 0; d--) {
+    const u = t - d;
+    if (u < 0) continue;
+    const slot = slotOf(u, slots);
+    const n = load<i32>(counts + (<usize>slot << 2));
+    const at = lists + ((<usize>slot * <usize>size) << 2);
+    for (let q = 0; q < n; q++) {
+      const i = load<i32>(at + (<usize>q << 2));
+      const ci = i / plane;
+      const r = i - ci * plane;
+      const y = r / W;
+      const x = r - y * W;
+      const ky0 = tapStart(y, stride, oh);
+      const kx0 = tapStart(x, stride, ow);
+      // The pattern of class map 0: (kernel offset, output offset) pairs; ky += stride ⇔ oy −= 1.
+      let m: usize = 0;
+      let oy = (y - ky0) / stride;
+      for (let ky = ky0; ky < k && ky <= y; ky += stride) {
+        let ox = (x - kx0) / stride;
+        for (let kx = kx0; kx < k && kx <= x; kx += stride) {
+          store<i32>(SCRATCH + (m << 3), ((ci * D + d) * k + ky) * k + kx);
+          store<i32>(SCRATCH + (m << 3), oy * ow + ox, 4);
+          m++;
+          ox--;
+        }
+        oy--;
+      }
+      const pairsEnd = SCRATCH + (m << 3);
+      for (let c: usize = 0; c < <usize>cout; c++) {
+        const wBase = c * perClass;
+        const oBase = c * oPlane;
+        for (let pa = SCRATCH; pa < pairsEnd; pa += 8) {
+          const wi = wBase + <usize>load<i32>(pa);
+          const o = oBase + <usize>load<i32>(pa, 4);
+          if (!gradient) {
+            const ta = target + (o << 3);
+            store<f64>(ta, load<f64>(ta) + load<f64>(weight + (wi << 3)));
+          } else if (!mask || !load<u8>(mask + wi)) {
+            if (!load<u8>(seen + wi)) {
+              store<u8>(seen + wi, 1);
+              store<i32>(touched + (<usize>nt << 2), <i32>wi);
+              nt++;
+            }
+            const ga = grad + (wi << 3);
+            store<f64>(ga, load<f64>(ga) + load<f64>(e + (o << 3)));
+          }
+        }
+      }
+    }
+  }
+  return nt;
+}
+
+export function convDeliver(lists: usize, counts: usize, slots: i32, size: i32, t: i32, geometry: usize, weight: usize, target: usize): void {
+  convArrivals(lists, counts, slots, size, t, geometry, weight, target, 0, 0, 0, 0, 0, false);
+}
+
+export function convGradient(lists: usize, counts: usize, slots: i32, size: i32, t: i32, geometry: usize, e: usize, mask: usize, grad: usize, touched: usize, seen: usize): i32 {
+  return convArrivals(lists, counts, slots, size, t, geometry, 0, 0, e, mask, grad, touched, seen, true);
 }
 
 // ---------------------------------------------------------------- STDP (plasticity/stdp.ts)

@@ -22,6 +22,7 @@ import type { PairTraces } from '../plasticity/pair-traces.js';
 import { deliverTable } from '../projections/deliver.js';
 import { stdpOnPost, stdpOnPre } from '../plasticity/stdp.js';
 import { lifIntegrate, lifThreshold, type LifState } from '../neurons/lif.js';
+import { convDeliver, convGradient, type ConvKernel } from '../projections/conv.js';
 
 /** Where the arena starts in each instance's memory (the module's own statics lie below). */
 export const ARENA_BASE = 65536;
@@ -36,6 +37,10 @@ interface SnnExports {
   deliver(groupStart: number, post: number, weight: number, D: number, lists: number, counts: number, slots: number, size: number, t: number, target: number, compact: number): void;
   deliverQueued(groupStart: number, c: number, D: number, lists: number, counts: number, slots: number, size: number, t: number, target: number, q: number, cap: number): number;
   queueSlack(): number;
+  geometryAt(): number;
+  convMaxPairs(): number;
+  convDeliver(lists: number, counts: number, slots: number, size: number, t: number, geometry: number, weight: number, target: number): void;
+  convGradient(lists: number, counts: number, slots: number, size: number, t: number, geometry: number, e: number, mask: number, grad: number, touched: number, seen: number): number;
   stdpOnPre(groupStart: number, post: number, weight: number, D: number, lists: number, counts: number, slots: number, size: number, t: number, z: number, mode: number, symmetric: number, lo: number, hi: number): void;
   stdpOnPost(
     post: number,
@@ -183,6 +188,44 @@ function deliver(table: SynapseTable, pre: SpikeHistory, t: number, target: Floa
   ex.deliver(groupStart.byteOffset, post.byteOffset, weight.byteOffset, table.delaySlots, pre.lists.byteOffset, pre.counts.byteOffset, pre.slots, pre.size, t, target.byteOffset, compact ? 1 : 0);
 }
 
+/** Writes a conv kernel's geometry where the module reads it; returns its address. */
+function geometry(ex: SnnExports, b: ArrayBufferLike, g: ConvKernel): number {
+  const at = ex.geometryAt();
+  const v = new Int32Array(b, at, 9);
+  v[0] = g.cin;
+  v[1] = g.h;
+  v[2] = g.w;
+  v[3] = g.cout;
+  v[4] = g.oh;
+  v[5] = g.ow;
+  v[6] = g.k;
+  v[7] = g.stride;
+  v[8] = g.delays;
+  return at;
+}
+
+function deliverConv(g: ConvKernel, pre: SpikeHistory, t: number, target: Float64Array): void {
+  const b = target.buffer;
+  const ex = instances.get(b as ArrayBuffer);
+  if (!ex || g.weight.buffer !== b || pre.lists.buffer !== b || pre.counts.buffer !== b || g.k * g.k > ex.convMaxPairs()) {
+    wasmKernelCalls.reference++;
+    return convDeliver(g, pre, t, target);
+  }
+  wasmKernelCalls.wasm++;
+  ex.convDeliver(pre.lists.byteOffset, pre.counts.byteOffset, pre.slots, pre.size, t, geometry(ex, b, g), g.weight.byteOffset, target.byteOffset);
+}
+
+function gradientConv(g: ConvKernel, pre: SpikeHistory, t: number, e: Float64Array, mask: Uint8Array | undefined, grad: Float64Array, touched: Int32Array, seen: Uint8Array): number {
+  const b = grad.buffer;
+  const ex = instances.get(b as ArrayBuffer);
+  if (!ex || e.buffer !== b || (mask && mask.buffer !== b) || touched.buffer !== b || seen.buffer !== b || pre.lists.buffer !== b || pre.counts.buffer !== b || g.k * g.k > ex.convMaxPairs()) {
+    wasmKernelCalls.reference++;
+    return convGradient(g, pre, t, e, mask, grad, touched, seen);
+  }
+  wasmKernelCalls.wasm++;
+  return ex.convGradient(pre.lists.byteOffset, pre.counts.byteOffset, pre.slots, pre.size, t, geometry(ex, b, g), e.byteOffset, mask ? mask.byteOffset : 0, grad.byteOffset, touched.byteOffset, seen.byteOffset);
+}
+
 function onPre(table: SynapseTable, pre: SpikeHistory, t: number, z: Float64Array, p: StdpSpec): void {
   const b = z.buffer;
   const ex = instances.get(b as ArrayBuffer);
@@ -284,6 +327,6 @@ export function wasmBackend(): SnnBackend {
     name: 'wasm',
     arenaMemory,
     arrivalQueueBytes,
-    kernels: { deliver, stdpOnPre: onPre, stdpOnPost: onPost, lifIntegrate: integrate, lifThreshold: threshold },
+    kernels: { deliver, convDeliver: deliverConv, convGradient: gradientConv, stdpOnPre: onPre, stdpOnPost: onPost, lifIntegrate: integrate, lifThreshold: threshold },
   };
 }

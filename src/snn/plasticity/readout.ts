@@ -40,7 +40,7 @@ import type { BuildContext, RuleRuntime, StepSignals } from '../runtime-types.js
 import type { LogisticPopulationRuntime } from '../neurons/logistic.js';
 import { sigmoid } from '../neurons/logistic.js';
 import type { ConvProjectionRuntime } from '../projections/conv.js';
-import { forEachConvArrival } from '../projections/conv.js';
+import { convGradient } from '../projections/conv.js';
 import { forEachArrivingGroup } from '../projections/deliver.js';
 
 /** Moments and step count of one optimizer (Adam; SGD keeps none). */
@@ -128,12 +128,25 @@ export function createReadout(spec: ReadoutSpec, ctx: BuildContext): ReadoutRunt
     if (spec.prune) table.track(mask);
   }
 
-  // Scratch, zero between steps.
+  // Scratch, zero between steps. The conv gradient's arrays (and e, which it reads) are arena
+  // scratch, so a backend's kernel can reach them; their views exist once the network is built.
   const y = new Float64Array(nOut);
-  const e = new Float64Array(nOut);
-  const grad = conv ? new Float64Array(nW) : undefined;
-  const touched = conv ? new Int32Array(nW) : undefined;
-  const isTouched = conv ? new Uint8Array(nW) : undefined;
+  let e: Float64Array = new Float64Array(nOut);
+  const gradient = ctx.backend.kernels.convGradient ?? convGradient;
+  const areas = conv
+    ? { e: ctx.arena.scratch(`${name}.e`, 8 * nOut), grad: ctx.arena.scratch(`${name}.grad`, 8 * nW), touched: ctx.arena.scratch(`${name}.touched`, 4 * nW), seen: ctx.arena.scratch(`${name}.seen`, nW) }
+    : undefined;
+  let scratch: { grad: Float64Array; touched: Int32Array; seen: Uint8Array } | undefined;
+  const convScratch = areas
+    ? () => {
+        if (!scratch) {
+          const f64 = (v: Uint8Array) => new Float64Array(v.buffer, v.byteOffset, v.byteLength / 8);
+          e = f64(areas.e.view!);
+          scratch = { grad: f64(areas.grad.view!), touched: new Int32Array(areas.touched.view!.buffer, areas.touched.view!.byteOffset, nW), seen: areas.seen.view! };
+        }
+        return scratch;
+      }
+    : undefined;
   const what = `readout '${spec.projection}'`;
   const bias = to.state.bias;
   const a = to.state.a;
@@ -154,6 +167,7 @@ export function createReadout(spec: ReadoutSpec, ctx: BuildContext): ReadoutRunt
       const label = signals[spec.signal];
       if (label !== undefined) {
         readoutTargets(label, y, what);
+        convScratch?.(); // (e moves into the scratch area before it is written)
         for (let j = 0; j < nOut; j++) e[j] = Number.isNaN(y[j]!) ? 0 : sigmoid(a[j]! + bias[j]!) - y[j]!;
         let c1 = 1;
         let c2 = 1;
@@ -164,18 +178,8 @@ export function createReadout(spec: ReadoutSpec, ctx: BuildContext): ReadoutRunt
         }
         if (conv) {
           // Shared weights: sum the gradient per kernel entry first, then step each touched entry once.
-          const gr = grad!;
-          const tl = touched!;
-          const seen = isTouched!;
-          let nt = 0;
-          forEachConvArrival(conv, proj.from.history, t, (w, o) => {
-            if (mask[w]) return;
-            if (!seen[w]) {
-              seen[w] = 1;
-              tl[nt++] = w;
-            }
-            gr[w] = gr[w]! + e[o]!;
-          });
+          const { grad: gr, touched: tl, seen } = convScratch!();
+          const nt = gradient(conv, proj.from.history, t, e, spec.prune ? mask : undefined, gr, tl, seen);
           for (let q = 0; q < nt; q++) {
             const w = tl[q]!;
             update(weight, wMoments, w, gr[w]!, c1, c2);

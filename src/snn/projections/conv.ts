@@ -133,6 +133,60 @@ export function convDeliver(g: ConvKernel, pre: SpikeHistory, t: number, target:
   }
 }
 
+/**
+ * The readout's gradient over a conv kernel (plasticity/readout.ts): grad[w] += e[o] for every
+ * arrival (w, o) of step t whose entry is not masked, in forEachConvArrival's order; each entry
+ * touched for the first time is flagged in seen and listed in touched. Returns how many were listed.
+ * mask undefined: nothing is pruned. The loop of forEachConvArrival written out, as in convDeliver.
+ */
+export function convGradient(
+  g: ConvKernel,
+  pre: SpikeHistory,
+  t: number,
+  e: Float64Array,
+  mask: Uint8Array | undefined,
+  grad: Float64Array,
+  touched: Int32Array,
+  seen: Uint8Array,
+): number {
+  const { cin, h, w: W, cout, oh, ow, k, stride, delays: D } = g;
+  const plane = h * W;
+  const lists = pre.lists;
+  let nt = 0;
+  for (let d = D - 1; d >= 0; d--) {
+    const n = pre.count(t - d);
+    if (n === 0) continue;
+    const at = pre.offset(t - d);
+    for (let q = 0; q < n; q++) {
+      const i = lists[at + q]!;
+      const ci = Math.floor(i / plane);
+      const r = i - ci * plane;
+      const y = Math.floor(r / W);
+      const x = r - y * W;
+      const ky0 = kyStart(y, stride, oh);
+      const kx0 = kyStart(x, stride, ow);
+      for (let c = 0; c < cout; c++) {
+        const wc = (c * cin + ci) * D + d;
+        for (let ky = ky0; ky < k && ky <= y; ky += stride) {
+          const oy = (y - ky) / stride;
+          const wy = (wc * k + ky) * k;
+          const oRow = (c * oh + oy) * ow;
+          for (let kx = kx0; kx < k && kx <= x; kx += stride) {
+            const wi = wy + kx;
+            if (mask && mask[wi]) continue;
+            if (!seen[wi]) {
+              seen[wi] = 1;
+              touched[nt++] = wi;
+            }
+            grad[wi] = grad[wi]! + e[oRow + (x - kx) / stride]!;
+          }
+        }
+      }
+    }
+  }
+  return nt;
+}
+
 export function createConvProjection(spec: ConvProjectionSpec, from: PopulationRuntime, to: PopulationRuntime, ctx: BuildContext): ConvProjectionRuntime {
   const [cin, h, w] = from.spec.shape as [number, number, number];
   const [cout, oh, ow] = to.spec.shape as [number, number, number];
@@ -148,6 +202,7 @@ export function createConvProjection(spec: ConvProjectionSpec, from: PopulationR
   }
   if (from.history.slots < D) throw new RangeError(`conv '${spec.name}': '${from.spec.name}' keeps ${from.history.slots} steps of spikes, the kernel needs ${D}`);
   const kernel: ConvKernel = { cin, h, w, cout, oh, ow, k, stride: spec.stride, delays: D, weight };
+  const deliver = ctx.backend.kernels.convDeliver ?? convDeliver;
   return {
     spec,
     from,
@@ -156,7 +211,7 @@ export function createConvProjection(spec: ConvProjectionSpec, from: PopulationR
     // Effective connections (what an equivalent sparse projection would list), not kernel entries.
     synapseCount: cout * oh * ow * cin * D * k * k,
     deliver(t) {
-      convDeliver(kernel, from.history, t, to.input);
+      deliver(kernel, from.history, t, to.input);
     },
   };
 }
