@@ -8,11 +8,13 @@ import { deliverTable } from './projections/deliver.js';
 import type { stdpOnPost, stdpOnPre } from './plasticity/stdp.js';
 import type { lifIntegrate, lifThreshold } from './neurons/lif.js';
 import type { convDeliver, convGradient } from './projections/conv.js';
+import type { stepTouchedReference } from './plasticity/readout.js';
 
 export interface SnnKernels {
   readonly deliver?: typeof deliverTable;
   readonly convDeliver?: typeof convDeliver;
   readonly convGradient?: typeof convGradient;
+  readonly readoutStepTouched?: typeof stepTouchedReference;
   readonly stdpOnPre?: typeof stdpOnPre;
   readonly stdpOnPost?: typeof stdpOnPost;
   readonly lifIntegrate?: typeof lifIntegrate;

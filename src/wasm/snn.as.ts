@@ -378,6 +378,30 @@ export function convGradient(lists: usize, counts: usize, slots: i32, size: i32,
   return convArrivals(lists, counts, slots, size, t, geometry, 0, 0, e, mask, grad, touched, seen, true);
 }
 
+/**
+ * stepTouched of plasticity/readout.ts: each listed kernel entry steps by its summed gradient, Adam
+ * (m, v non-null) or SGD, with the same float64 expressions in the same order, then grad and seen
+ * are cleared.
+ */
+export function readoutStepTouched(weight: usize, m: usize, v: usize, grad: usize, touched: usize, seen: usize, nt: i32, lr: f64, beta1: f64, beta2: f64, epsilon: f64, c1: f64, c2: f64): void {
+  for (let q = 0; q < nt; q++) {
+    const w = <usize>load<i32>(touched + (<usize>q << 2));
+    const o = w << 3;
+    const g = load<f64>(grad + o);
+    if (m) {
+      const mi = beta1 * load<f64>(m + o) + (1 - beta1) * g;
+      const vi = beta2 * load<f64>(v + o) + (1 - beta2) * g * g;
+      store<f64>(m + o, mi);
+      store<f64>(v + o, vi);
+      store<f64>(weight + o, load<f64>(weight + o) - (lr * (mi / c1)) / (Math.sqrt(vi / c2) + epsilon));
+    } else {
+      store<f64>(weight + o, load<f64>(weight + o) - lr * g);
+    }
+    store<f64>(grad + o, 0);
+    store<u8>(seen + w, 0);
+  }
+}
+
 // ---------------------------------------------------------------- STDP (plasticity/stdp.ts)
 
 const ADDITIVE: i32 = 0;

@@ -15,7 +15,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { SnnBackend } from '../backend.js';
-import type { LifPopulationSpec, StdpSpec } from '../spec.js';
+import type { LifPopulationSpec, ReadoutSpec, StdpSpec } from '../spec.js';
+import { stepTouchedReference, type AdamState } from '../plasticity/readout.js';
 import type { SynapseTable } from '../projections/synapse-table.js';
 import type { SpikeHistory } from '../spike-history.js';
 import type { PairTraces } from '../plasticity/pair-traces.js';
@@ -39,6 +40,7 @@ interface SnnExports {
   queueSlack(): number;
   geometryAt(): number;
   convMaxPairs(): number;
+  readoutStepTouched(weight: number, m: number, v: number, grad: number, touched: number, seen: number, nt: number, lr: number, beta1: number, beta2: number, epsilon: number, c1: number, c2: number): void;
   convDeliver(lists: number, counts: number, slots: number, size: number, t: number, geometry: number, weight: number, target: number): void;
   convGradient(lists: number, counts: number, slots: number, size: number, t: number, geometry: number, e: number, mask: number, grad: number, touched: number, seen: number): number;
   stdpOnPre(groupStart: number, post: number, weight: number, D: number, lists: number, counts: number, slots: number, size: number, t: number, z: number, mode: number, symmetric: number, lo: number, hi: number): void;
@@ -226,6 +228,17 @@ function gradientConv(g: ConvKernel, pre: SpikeHistory, t: number, e: Float64Arr
   return ex.convGradient(pre.lists.byteOffset, pre.counts.byteOffset, pre.slots, pre.size, t, geometry(ex, b, g), e.byteOffset, mask ? mask.byteOffset : 0, grad.byteOffset, touched.byteOffset, seen.byteOffset);
 }
 
+function stepTouched(weight: Float64Array, moments: AdamState | undefined, grad: Float64Array, touched: Int32Array, seen: Uint8Array, nt: number, spec: ReadoutSpec, c1: number, c2: number): void {
+  const b = grad.buffer;
+  const ex = instances.get(b as ArrayBuffer);
+  if (!ex || weight.buffer !== b || touched.buffer !== b || seen.buffer !== b || (moments && (moments.m.buffer !== b || moments.v.buffer !== b))) {
+    wasmKernelCalls.reference++;
+    return stepTouchedReference(weight, moments, grad, touched, seen, nt, spec, c1, c2);
+  }
+  wasmKernelCalls.wasm++;
+  ex.readoutStepTouched(weight.byteOffset, moments ? moments.m.byteOffset : 0, moments ? moments.v.byteOffset : 0, grad.byteOffset, touched.byteOffset, seen.byteOffset, nt, spec.learning_rate, spec.beta1, spec.beta2, spec.epsilon, c1, c2);
+}
+
 function onPre(table: SynapseTable, pre: SpikeHistory, t: number, z: Float64Array, p: StdpSpec): void {
   const b = z.buffer;
   const ex = instances.get(b as ArrayBuffer);
@@ -327,6 +340,6 @@ export function wasmBackend(): SnnBackend {
     name: 'wasm',
     arenaMemory,
     arrivalQueueBytes,
-    kernels: { deliver, convDeliver: deliverConv, convGradient: gradientConv, stdpOnPre: onPre, stdpOnPost: onPost, lifIntegrate: integrate, lifThreshold: threshold },
+    kernels: { deliver, convDeliver: deliverConv, convGradient: gradientConv, readoutStepTouched: stepTouched, stdpOnPre: onPre, stdpOnPost: onPost, lifIntegrate: integrate, lifThreshold: threshold },
   };
 }

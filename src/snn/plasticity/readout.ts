@@ -80,6 +80,20 @@ export function adamUpdate(theta: Float64Array, st: AdamState, i: number, g: num
   theta[i] = theta[i]! - (spec.learning_rate * (m / c1)) / (Math.sqrt(v / c2) + spec.epsilon);
 }
 
+/**
+ * Steps each of the nt kernel entries listed in touched by its summed gradient (Adam with moments,
+ * else SGD), in list order, and clears grad and seen for the next step.
+ */
+export function stepTouchedReference(weight: Float64Array, moments: AdamState | undefined, grad: Float64Array, touched: Int32Array, seen: Uint8Array, nt: number, spec: ReadoutSpec, c1: number, c2: number): void {
+  for (let q = 0; q < nt; q++) {
+    const w = touched[q]!;
+    if (moments) adamUpdate(weight, moments, w, grad[w]!, spec, c1, c2);
+    else weight[w] = weight[w]! - spec.learning_rate * grad[w]!;
+    grad[w] = 0;
+    seen[w] = 0;
+  }
+}
+
 /** Keeps the `keep` largest |w| (ties: lower index first); zeroes and masks the rest, and their moments. */
 export function pruneWeights(weight: Float64Array, mask: Uint8Array, keep: number, moments?: AdamState): void {
   const n = weight.length;
@@ -133,6 +147,7 @@ export function createReadout(spec: ReadoutSpec, ctx: BuildContext): ReadoutRunt
   const y = new Float64Array(nOut);
   let e: Float64Array = new Float64Array(nOut);
   const gradient = ctx.backend.kernels.convGradient ?? convGradient;
+  const stepTouched = ctx.backend.kernels.readoutStepTouched ?? stepTouchedReference;
   const areas = conv
     ? { e: ctx.arena.scratch(`${name}.e`, 8 * nOut), grad: ctx.arena.scratch(`${name}.grad`, 8 * nW), touched: ctx.arena.scratch(`${name}.touched`, 4 * nW), seen: ctx.arena.scratch(`${name}.seen`, nW) }
     : undefined;
@@ -180,12 +195,7 @@ export function createReadout(spec: ReadoutSpec, ctx: BuildContext): ReadoutRunt
           // Shared weights: sum the gradient per kernel entry first, then step each touched entry once.
           const { grad: gr, touched: tl, seen } = convScratch!();
           const nt = gradient(conv, proj.from.history, t, e, spec.prune ? mask : undefined, gr, tl, seen);
-          for (let q = 0; q < nt; q++) {
-            const w = tl[q]!;
-            update(weight, wMoments, w, gr[w]!, c1, c2);
-            gr[w] = 0;
-            seen[w] = 0;
-          }
+          stepTouched(weight, wMoments, gr, tl, seen, nt, spec, c1, c2);
         } else {
           const post = table!.post;
           forEachArrivingGroup(table!, proj.from.history, t, (start, end) => {
