@@ -33,11 +33,31 @@ export function sigmoid(x: number): number {
   return e / (1 + e);
 }
 
+/**
+ * σ(a + b) already computed for some (a, b) (by a prediction after the last step): unit j's value is
+ * taken from p when a and b are still exactly a[j] and b[j], which is the same number computed again.
+ */
+export interface SigmoidMemo {
+  readonly a: Float64Array;
+  readonly b: Float64Array;
+  readonly p: Float64Array;
+}
+
 /** p ← σ(a + b), spikes where p > threshold into out[at…] (ascending), then a ← 0; returns the count. */
-export function logisticThreshold(s: LogisticState, spec: LogisticPopulationSpec, out: Int32Array, at: number): number {
+export function logisticThreshold(s: LogisticState, spec: LogisticPopulationSpec, out: Int32Array, at: number, memo?: SigmoidMemo): number {
   const { a, bias, p } = s;
   const th = spec.threshold;
   let k = 0;
+  if (memo) {
+    const { a: ma, b: mb, p: mp } = memo;
+    for (let j = 0; j < a.length; j++) {
+      const q = a[j] === ma[j] && bias[j] === mb[j] ? mp[j]! : sigmoid(a[j]! + bias[j]!);
+      p[j] = q;
+      a[j] = 0;
+      if (q > th) out[at + k++] = j;
+    }
+    return k;
+  }
   for (let j = 0; j < a.length; j++) {
     const q = sigmoid(a[j]! + bias[j]!);
     p[j] = q;
@@ -77,6 +97,15 @@ export function createLogisticPopulation(spec: LogisticPopulationSpec, ctx: Buil
   state.bias.fill(spec.bias_init);
   state.p.fill(sigmoid(spec.bias_init));
   const history = new SpikeHistory(arena, spec.name, n, historySlots);
+  // The last prediction's inputs and values (the next threshold usually computes the same σ again:
+  // nothing changes a or b in between), in arena scratch so that a restore forgets them. Byte 0 of
+  // `fresh` says whether a prediction was made since the last threshold.
+  const memoAreas = { a: arena.scratch(`${spec.name}.memoA`, 8 * n), b: arena.scratch(`${spec.name}.memoB`, 8 * n), p: arena.scratch(`${spec.name}.memoP`, 8 * n), fresh: arena.scratch(`${spec.name}.memoFresh`, 1) };
+  let memo: (SigmoidMemo & { fresh: Uint8Array }) | undefined;
+  const memoViews = () => {
+    const f64 = (v: Uint8Array) => new Float64Array(v.buffer, v.byteOffset, n);
+    return (memo ??= { a: f64(memoAreas.a.view!), b: f64(memoAreas.b.view!), p: f64(memoAreas.p.view!), fresh: memoAreas.fresh.view! });
+  };
   return {
     spec,
     size: n,
@@ -87,13 +116,21 @@ export function createLogisticPopulation(spec: LogisticPopulationSpec, ctx: Buil
     integrate() {},
     threshold(t) {
       const at = history.begin(t);
-      const count = logisticThreshold(state, spec, history.lists, at);
+      const m = memoViews();
+      const count = logisticThreshold(state, spec, history.lists, at, m.fresh[0] ? m : undefined);
+      m.fresh[0] = 0;
       history.setCount(t, count);
       return count;
     },
     reset() {},
     predict(out = new Float64Array(n)) {
-      return logisticPredict(state, out);
+      logisticPredict(state, out);
+      const m = memoViews();
+      m.a.set(state.a);
+      m.b.set(state.bias);
+      m.p.set(out);
+      m.fresh[0] = 1;
+      return out;
     },
   };
 }
