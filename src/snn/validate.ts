@@ -301,7 +301,8 @@ function validateHomeostasis(raw: unknown, f: string, pops: Map<string, Populati
   const population = string(o.population, `${f}.population`);
   const pop = pops.get(population);
   if (!pop) throw new SpecError(`${f}.population`, `no population named '${population}'`);
-  if (pop.model !== 'lif' && pop.model !== 'alif') throw new SpecError(`${f}.population`, `homeostasis needs a spiking (lif/alif) population; '${population}' is '${pop.model}'`);
+  if (pop.model === 'logistic' && controller !== 'threshold') throw new SpecError(`${f}.controller`, `a logistic population ('${population}') takes only the 'threshold' controller: its weights belong to the readout`);
+  if (pop.model !== 'lif' && pop.model !== 'alif' && pop.model !== 'logistic') throw new SpecError(`${f}.population`, `homeostasis needs a lif, alif or logistic population; '${population}' is '${pop.model}'`);
   const timescales = array(o.timescales, `${f}.timescales`).map((t, i) => {
     const tf = `${f}.timescales[${i}]`;
     const r = record(t, tf);

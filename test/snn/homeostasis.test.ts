@@ -6,6 +6,7 @@ import { SpikeHistory } from '../../src/snn/spike-history.js';
 import { RateEstimator } from '../../src/snn/homeostasis/rate-estimator.js';
 import type { HomeostasisRuntime } from '../../src/snn/homeostasis/controllers.js';
 import type { LifPopulationRuntime } from '../../src/snn/neurons/populations.js';
+import type { LogisticPopulationRuntime } from '../../src/snn/neurons/logistic.js';
 import type { Timescale } from '../../src/snn/spec.js';
 import { Rng } from '../../src/emulator/rng.js';
 
@@ -182,4 +183,45 @@ test('switching homeostasis off mid-run freezes thresholds; on again resumes', (
   net.setHomeostasis(true, 'exc');
   drive(net, rng, 100, STEP_HZ);
   assert.notDeepEqual(lif(net).state.offset, frozen);
+});
+
+test('threshold controller on logistic units: after a 5× input step-up their spike rate returns to the target', () => {
+  // With a controller, logistic units spike when a + b > logit(0.5) + offset; it moves the offset.
+  const net = buildNetwork({
+    version: 1,
+    dt_ms: 1,
+    seed: 3,
+    populations: [
+      { name: 'in', model: 'input', size: N_IN },
+      { name: 'exc', model: 'logistic', size: N, threshold: 0.5, bias_init: -3 },
+    ],
+    projections: [{ name: 'ff', from: 'in', to: 'exc', kind: 'random', p: 0.2, weight: { min: 0.5, max: 1.5 }, delay_steps: { min: 0, max: 3 } }],
+    plasticity: [],
+    homeostasis: [{ controller: 'threshold', population: 'exc', target_hz: TARGET, enabled: true, timescales: timescales(0.05) }],
+  });
+  const r = stepUp(net);
+  console.log(`logistic threshold controller: target ${TARGET} Hz, before ${r.before.toFixed(1)} Hz, just after 5× step ${r.after.toFixed(1)} Hz, settled ${r.settled.toFixed(1)} Hz`);
+  assert.ok(r.before > TARGET / 2 && r.before < TARGET * 2, `at base input the rate is near the target: ${r.before}`);
+  assert.ok(r.after > 3 * TARGET, `the step-up raises the rate at first: ${r.after}`);
+  assert.ok(Math.abs(r.settled - TARGET) < 0.4 * TARGET, `rate back near target: ${r.settled}`);
+  const offset = (net.population('exc') as LogisticPopulationRuntime).state.offset!;
+  const mean = offset.reduce((a, b) => a + b, 0) / N;
+  assert.ok(mean > 1, `thresholds rose to absorb the extra drive: mean offset ${mean}`);
+});
+
+test('logistic populations take only the threshold controller', () => {
+  const spec = (controller: string) => ({
+    dt_ms: 1,
+    populations: [
+      { name: 'in', model: 'input', size: 4 },
+      { name: 'out', model: 'logistic', size: 3 },
+    ],
+    projections: [{ name: 'p', kind: 'dense', from: 'in', to: 'out', weight: { min: 0, max: 1 }, delay_steps: 0 }],
+    homeostasis: [{ controller, population: 'out', target_hz: 5, timescales: [{ tau_ms: 100, gain: 0.01 }] }],
+  });
+  assert.throws(() => buildNetwork(spec('scaling')), /homeostasis\[0\]\.controller.*logistic population \('out'\) takes only the 'threshold' controller/);
+  // Without a controller the population keeps no offset array (older checkpoints keep their layout).
+  const plain = buildNetwork({ ...spec('threshold'), homeostasis: [] });
+  assert.equal((plain.population('out') as LogisticPopulationRuntime).state.offset, undefined);
+  assert.ok((buildNetwork(spec('threshold')).population('out') as LogisticPopulationRuntime).state.offset);
 });

@@ -73,7 +73,7 @@ test('conv output shape must match the convolution', () =>
     'projections[1].to',
     /has shape \[4, 8, 8\] but the convolution gives \[4, 6, 6\]/,
   ));
-test('homeostasis on an input population', () => rejects((s) => (s.homeostasis = [{ controller: 'threshold', population: 'in', target_hz: 5, timescales: [{ tau_ms: 100, gain: 0.1 }] }]), 'homeostasis[0].population', /needs a spiking/));
+test('homeostasis on an input population', () => rejects((s) => (s.homeostasis = [{ controller: 'threshold', population: 'in', target_hz: 5, timescales: [{ tau_ms: 100, gain: 0.1 }] }]), 'homeostasis[0].population', /needs a lif, alif or logistic population; 'in' is 'input'/));
 test('unsupported spec version', () => rejects((s) => (s.version = 2), 'version', /unsupported spec version 2/));
 
 test('exchange format: errors name the exchange file fields', () => {

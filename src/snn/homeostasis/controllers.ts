@@ -1,11 +1,13 @@
 /**
- * Homeostasis controllers (see spec.ts HomeostasisSpec): keep a LIF/ALIF population's firing rate
- * near `target_hz` with per-neuron rate estimates on several timescales (RateEstimator) and
+ * Homeostasis controllers (see spec.ts HomeostasisSpec): keep a LIF/ALIF (or, 'threshold' only, a
+ * logistic) population's firing rate near `target_hz` with per-neuron rate estimates on several
+ * timescales (RateEstimator) and
  *
  *   u_j = Σ_k gain_k·(r_kj − target)·dt                       (dt in seconds)
  *
  *   'threshold' (intrinsic plasticity):  offset_j ← offset_j + u_j
- *       on the LifState threshold offset, so a neuron firing too much needs more depolarisation;
+ *       on the LifState threshold offset, so a neuron firing too much needs more depolarisation
+ *       (on a logistic unit, more activation: it spikes when a + b > logit(threshold) + offset);
  *   'scaling' (multiplicative synaptic scaling):  w ← w·max(1 − u_j, MIN_SCALE)
  *       for every incoming synapse of neuron j, in every sparse/random/dense projection into the
  *       population (conv projections share weights across neurons and are left alone). The clamp
@@ -19,6 +21,7 @@
  */
 import type { HomeostasisSpec } from '../spec.js';
 import type { LifPopulationRuntime } from '../neurons/populations.js';
+import type { LogisticPopulationRuntime } from '../neurons/logistic.js';
 import type { SynapseTable } from '../projections/synapse-table.js';
 import type { BuildContext, ControllerRuntime } from '../runtime-types.js';
 import { RateEstimator } from './rate-estimator.js';
@@ -43,8 +46,8 @@ export function controlSignal(est: RateEstimator, spec: HomeostasisSpec, dtS: nu
 }
 
 export function createController(spec: HomeostasisSpec, ctx: BuildContext): HomeostasisRuntime {
-  const pop = ctx.populations.get(spec.population) as LifPopulationRuntime | undefined;
-  if (!pop || !('state' in pop)) throw new RangeError(`homeostasis: '${spec.population}' is not a LIF/ALIF population`);
+  const pop = ctx.populations.get(spec.population) as LifPopulationRuntime | LogisticPopulationRuntime | undefined;
+  if (!pop || !('state' in pop) || !pop.state.offset) throw new RangeError(`homeostasis: '${spec.population}' is not a LIF/ALIF population or a logistic population with a threshold offset`);
   const N = pop.size;
   const dtS = ctx.spec.dt_ms / 1000;
   // Controller index in the name: several controllers may watch one population.

@@ -2,7 +2,8 @@
  * Logistic units (the readout layer of Grimaldi & Perrinet 2023), as pure steps over flat arrays:
  *
  *   (synapses at step t−1: a += w for every arrival, delivered by the projections)
- *   threshold (step t):   p ← σ(a + b) = 1 / (1 + e^−(a + b));   spike ⇔ p > threshold (strict);
+ *   threshold (step t):   p ← σ(a + b) = 1 / (1 + e^−(a + b));   spike ⇔ p > threshold (strict), or,
+ *                         with a homeostatic offset, a + b > logit(threshold) + offset;
  *                         a ← 0
  *   (synapses at step t: a += w ...)
  *
@@ -24,6 +25,11 @@ export interface LogisticState {
   readonly bias: Float64Array;
   /** Probabilities computed by the last threshold step (from the arrivals of the step before). */
   readonly p: Float64Array;
+  /**
+   * Per-unit shift of the spike threshold on the activation scale (a + b > logit(threshold) + offset)
+   * that a 'threshold' homeostasis controller moves; present only when one watches the population.
+   */
+  readonly offset?: Float64Array;
 }
 
 /** The logistic function, written so large |x| neither overflows nor loses the small tail. */
@@ -45,24 +51,17 @@ export interface SigmoidMemo {
 
 /** p ← σ(a + b), spikes where p > threshold into out[at…] (ascending), then a ← 0; returns the count. */
 export function logisticThreshold(s: LogisticState, spec: LogisticPopulationSpec, out: Int32Array, at: number, memo?: SigmoidMemo): number {
-  const { a, bias, p } = s;
+  const { a, bias, p, offset } = s;
   const th = spec.threshold;
+  // With an offset the test is on the activation, where the offset acts linearly as on a membrane.
+  const logitTh = Math.log(th / (1 - th));
   let k = 0;
-  if (memo) {
-    const { a: ma, b: mb, p: mp } = memo;
-    for (let j = 0; j < a.length; j++) {
-      const q = a[j] === ma[j] && bias[j] === mb[j] ? mp[j]! : sigmoid(a[j]! + bias[j]!);
-      p[j] = q;
-      a[j] = 0;
-      if (q > th) out[at + k++] = j;
-    }
-    return k;
-  }
   for (let j = 0; j < a.length; j++) {
-    const q = sigmoid(a[j]! + bias[j]!);
+    const x = a[j]! + bias[j]!;
+    const q = memo && a[j] === memo.a[j] && bias[j] === memo.b[j] ? memo.p[j]! : sigmoid(x);
     p[j] = q;
     a[j] = 0;
-    if (q > th) out[at + k++] = j;
+    if (offset ? x > logitTh + offset[j]! : q > th) out[at + k++] = j;
   }
   return k;
 }
@@ -89,10 +88,12 @@ export interface LogisticPopulationRuntime extends PopulationRuntime {
 export function createLogisticPopulation(spec: LogisticPopulationSpec, ctx: BuildContext, historySlots: number): LogisticPopulationRuntime {
   const { arena } = ctx;
   const n = spec.size;
+  const regulated = ctx.spec.homeostasis.some((h) => h.population === spec.name);
   const state: LogisticState = {
     a: arena.f64(`${spec.name}.a`, n),
     bias: arena.f64(`${spec.name}.bias`, n),
     p: arena.f64(`${spec.name}.p`, n),
+    ...(regulated ? { offset: arena.f64(`${spec.name}.thresholdOffset`, n) } : {}),
   };
   state.bias.fill(spec.bias_init);
   state.p.fill(sigmoid(spec.bias_init));

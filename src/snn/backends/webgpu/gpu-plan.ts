@@ -140,6 +140,10 @@ export function planGpu(net: Network, o: GpuBatchOptions = {}): GpuPlan {
   for (const [i, to] of readoutTargets.entries()) {
     if (readoutTargets.indexOf(to) !== i) throw new GpuUnsupportedError(`webgpu backend: more than one readout rule trains population '${to}', not supported on the GPU yet`);
   }
+  for (const h of spec.homeostasis) {
+    const model = spec.populations.find((p) => p.name === h.population)?.model;
+    if (model === 'logistic') throw new GpuUnsupportedError(`webgpu backend: homeostasis on logistic population '${h.population}' is not supported on the GPU yet; use the cpu or wasm backend`);
+  }
   const thresholdPops = new Set(spec.homeostasis.filter((h) => h.controller === 'threshold').map((h) => h.population));
   const scaledPops = new Set(spec.homeostasis.filter((h) => h.controller === 'scaling').map((h) => h.population));
   let mem = 1;
