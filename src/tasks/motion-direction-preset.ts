@@ -10,7 +10,7 @@ export function registerMotionDirectionPreset(): void {
   registerNetworkPreset(
     'motion-direction',
     motionDirectionPreset,
-    'DVS [2, size, size] → heterogeneous-delay conv (classes × 2 × delays × K × K) → logistic [classes, OH, OW], readout on signal "label" (params: size, directions, speeds, stepUs, kernelSize, delays, stride, optimizer, learningRate, biasInit, seed, prune)',
+    'DVS [2, size, size] → heterogeneous-delay conv (classes × 2 × delays × K × K) → logistic [classes, OH, OW], readout on signal "label" (params: size, directions, speeds, stepUs, kernelSize, delays, stride, optimizer, learningRate, biasInit, seed, prune, homeostasis)',
   );
 }
 

@@ -41,7 +41,7 @@
  */
 import { createEmulator, type EmulatorConfig } from '../emulator/index.js';
 import { buildNetwork, type Network } from '../snn/network.js';
-import type { NetworkSpec, ReadoutSpec } from '../snn/spec.js';
+import type { NetworkSpec, ReadoutSpec, Timescale } from '../snn/spec.js';
 import type { LogisticPopulationRuntime } from '../snn/neurons/logistic.js';
 import type { ConvProjectionRuntime } from '../snn/projections/conv.js';
 import type { ReadoutRuntime } from '../snn/plasticity/readout.js';
@@ -81,6 +81,12 @@ export interface MotionDirectionOptions {
   readonly biasInit?: number;
   /** Online magnitude pruning in the readout rule (kernel entries kept, period in steps). */
   readonly prune?: { readonly keep: number; readonly every_steps: number };
+  /**
+   * Homeostasis of the class maps' spikes: a 'threshold' controller holding every logistic unit's
+   * spike rate near target_hz on the given timescales (the probabilities, and so the readout and
+   * decisions from `evidence: state`, are untouched: it moves the spike threshold only).
+   */
+  readonly homeostasis?: { readonly target_hz: number; readonly timescales: readonly Timescale[] };
   /** Seed of the kernel initialisation. Default 1. */
   readonly seed?: number;
   /** Texture and DVS settings of the emulator. */
@@ -90,7 +96,7 @@ export interface MotionDirectionOptions {
   readonly noiseRateHz?: number;
 }
 
-export type ResolvedMotionOptions = Required<Omit<MotionDirectionOptions, 'prune'>> & Pick<MotionDirectionOptions, 'prune'>;
+export type ResolvedMotionOptions = Required<Omit<MotionDirectionOptions, 'prune' | 'homeostasis'>> & Pick<MotionDirectionOptions, 'prune' | 'homeostasis'>;
 
 export function resolveMotionOptions(o: MotionDirectionOptions = {}): ResolvedMotionOptions {
   const delays = o.delays ?? 10;
@@ -112,6 +118,7 @@ export function resolveMotionOptions(o: MotionDirectionOptions = {}): ResolvedMo
     dvsThreshold: o.dvsThreshold ?? 0.3,
     noiseRateHz: o.noiseRateHz ?? 0,
     ...(o.prune ? { prune: o.prune } : {}),
+    ...(o.homeostasis ? { homeostasis: o.homeostasis } : {}),
   };
   if (r.warmupSteps >= r.segmentSteps) throw new RangeError(`motion-direction: warmupSteps (${r.warmupSteps}) must be below segmentSteps (${r.segmentSteps})`);
   if (r.kernelSize > r.size) throw new RangeError(`motion-direction: kernelSize ${r.kernelSize} exceeds the sensor (${r.size})`);
@@ -208,9 +215,9 @@ export function motionDirectionNetwork(options: MotionDirectionOptions = {}): Ne
     ],
     projections: [{ name: KERNEL, kind: 'conv', from: INPUT, to: OUTPUT, kernel_size: o.kernelSize, delays: o.delays, stride: o.stride, weight: { min: -0.01, max: 0.01 } }],
     plasticity: [readout],
-    // No homeostasis: the logistic units have no threshold dynamics to regulate, and the bias
-    // already learns each class's base rate.
-    homeostasis: [],
+    // Optional: the readout's bias already learns each class's base rate, so homeostasis here
+    // regulates only the spike output (the class maps' detections), not the probabilities.
+    homeostasis: o.homeostasis ? [{ controller: 'threshold', population: OUTPUT, target_hz: o.homeostasis.target_hz, timescales: [...o.homeostasis.timescales], enabled: true }] : [],
   };
 }
 
@@ -450,7 +457,7 @@ export function snapshotMotion(model: MotionModel): () => void {
 
 // ---------------------------------------------------------------- pipeline preset
 
-const PRESET_PARAMS = ['size', 'directions', 'speeds', 'stepUs', 'kernelSize', 'delays', 'stride', 'optimizer', 'learningRate', 'biasInit', 'seed', 'prune'] as const;
+const PRESET_PARAMS = ['size', 'directions', 'speeds', 'stepUs', 'kernelSize', 'delays', 'stride', 'optimizer', 'learningRate', 'biasInit', 'seed', 'prune', 'homeostasis'] as const;
 
 /**
  * The network as a pipeline preset (`network: { preset: 'motion-direction', params }`): params are
@@ -478,6 +485,10 @@ export function motionDirectionPreset(params: Readonly<Record<string, unknown>>)
   if (params.optimizer !== undefined && params.optimizer !== 'sgd' && params.optimizer !== 'adam') throw new RangeError(`optimizer: must be 'sgd' or 'adam', got ${JSON.stringify(params.optimizer)}`);
   if (params.optimizer !== undefined) o.optimizer = params.optimizer;
   if (prune !== undefined) o.prune = prune;
+  // Checked field by field when the spec is validated (homeostasis[0].target_hz, .timescales).
+  const h = params.homeostasis as { target_hz?: unknown; timescales?: unknown } | undefined;
+  if (h !== undefined && (typeof h !== 'object' || h === null || !Array.isArray(h.timescales))) throw new RangeError(`homeostasis: must be { target_hz, timescales: [{ tau_ms, gain }, ...] }, got ${JSON.stringify(h)}`);
+  if (h !== undefined) o.homeostasis = h;
   for (const k of Object.keys(o)) if (o[k] === undefined) delete o[k];
   return motionDirectionNetwork(o as MotionDirectionOptions);
 }

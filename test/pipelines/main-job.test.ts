@@ -5,6 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { main } from '../../src/cli/main.js';
 import { loadCheckpoint } from '../../src/snn/checkpoint.js';
+import type { HomeostasisRuntime } from '../../src/snn/homeostasis/controllers.js';
+import type { LogisticPopulationRuntime } from '../../src/snn/neurons/logistic.js';
 import { openRaw, type RawClient } from '../helpers/ws.js';
 import { sharedPath } from '../helpers/shared-data.js';
 
@@ -48,7 +50,15 @@ test('the main job (spikeflow demo): emulator → motion-direction layer learnin
   c.close();
   // The learned state is saved at the end: 4000 steps of 2 ms.
   assert.equal(summary.checkpoint, checkpoint);
-  assert.equal(loadCheckpoint(checkpoint).t, 4000);
+  const saved = loadCheckpoint(checkpoint);
+  assert.equal(saved.t, 4000);
+  // Homeostasis held the class maps' spike rate near its 1 Hz target (the seconds estimate; the
+  // minutes one has barely left the target it starts at) by moving their thresholds both ways.
+  const h = saved.controllers[0] as HomeostasisRuntime;
+  assert.equal(h.spec.population, 'motion');
+  assert.ok(h.estimator.mean(0) > 0.4 && h.estimator.mean(0) < 2.5, `class-map rate ${h.estimator.mean(0)} Hz, target 1 Hz`);
+  const offset = (saved.population('motion') as LogisticPopulationRuntime).state.offset!;
+  assert.ok(Math.min(...offset) < -0.5 && Math.max(...offset) > 0.5, `thresholds moved both ways: ${Math.min(...offset)} … ${Math.max(...offset)}`);
 });
 
 test('the main job on a recording (--input): downsampled to the 32×32 input, from the trained checkpoint, decisions without labels', async (t) => {
