@@ -9,6 +9,7 @@ import { wasmBackend, wasmKernelCalls } from '../../src/snn/backends/wasm.js';
 import { INPUT, KERNEL, OUTPUT, motionDirectionNetwork } from '../../src/tasks/motion-direction.js';
 import type { LogisticPopulationRuntime } from '../../src/snn/neurons/logistic.js';
 import { Rng } from '../../src/emulator/rng.js';
+import { pruneWeights, type ReadoutRuntime } from '../../src/snn/plasticity/readout.js';
 
 const wasm = wasmBackend();
 
@@ -65,4 +66,26 @@ test('motion network with pruning: masked entries get no gradient in wasm either
   const w = (fast.projection(KERNEL) as unknown as { kernel: { weight: Float64Array } }).kernel.weight;
   const nonZero = w.reduce((n, x) => n + (x !== 0 ? 1 : 0), 0);
   assert.ok(nonZero <= 300, `${nonZero} non-zero entries after pruning to 300`);
+});
+
+test('motion network pruned from outside (no prune spec): masked entries get no gradient in wasm either', () => {
+  const spec = motionDirectionNetwork({ size: 16, directions: 4, speeds: [100, 200], delays: 6, kernelSize: 5, stride: 2 });
+  const ref = buildNetwork(spec, { backend: cpuBackend });
+  const fast = buildNetwork(spec, { backend: wasm });
+  for (const n of [ref, fast]) {
+    const ro = n.rules[0] as ReadoutRuntime;
+    pruneWeights(ro.weight, ro.mask, 200);
+  }
+  const before = wasmKernelCalls.reference;
+  const r = new Rng(4, 3);
+  for (let t = 0; t < 100; t++) {
+    const spikes = Array.from({ length: 512 }, (_, i) => i).filter(() => r.uniform() < 0.03);
+    const step = { spikes: { [INPUT]: spikes }, signals: { label: Math.floor(r.uniform() * 8) } };
+    ref.step(step);
+    fast.step(step);
+  }
+  assert.equal(wasmKernelCalls.reference, before, 'the scratch mask is in reach of the kernels');
+  const w = (fast.rules[0] as ReadoutRuntime).weight;
+  assert.deepEqual(Array.from(w), Array.from((ref.rules[0] as ReadoutRuntime).weight));
+  assert.equal(w.filter((x) => x !== 0).length, 200);
 });

@@ -133,13 +133,18 @@ export function createReadout(spec: ReadoutSpec, ctx: BuildContext): ReadoutRunt
   const wMoments: AdamState | undefined = adam ? { m: ctx.arena.f64(`${name}.m`, nW), v: ctx.arena.f64(`${name}.v`, nW) } : undefined;
   const bMoments: AdamState | undefined = adam && ownsBias ? { m: ctx.arena.f64(`${name}.biasM`, nOut), v: ctx.arena.f64(`${name}.biasV`, nOut) } : undefined;
   const steps = ctx.arena.f64(`${name}.steps`, 1);
-  const mask = spec.prune ? ctx.arena.u8(`${name}.mask`, nW) : new Uint8Array(nW);
+  // Without a prune spec the mask is not state (nothing here writes it; tools that prune from
+  // outside may, e.g. pruneMotionKernel): a conv kernel's then lives in arena scratch, where a
+  // backend's gradient kernel reaches it, and a restored checkpoint clears it with the rest.
+  const maskArea = conv && !spec.prune ? ctx.arena.scratch(`${name}.mask`, nW) : undefined;
+  let ownMask = spec.prune ? ctx.arena.u8(`${name}.mask`, nW) : maskArea ? undefined : new Uint8Array(nW);
+  const maskView = (): Uint8Array => (ownMask ??= maskArea!.view!);
   if (table) {
     if (wMoments) {
       table.track(wMoments.m);
       table.track(wMoments.v);
     }
-    if (spec.prune) table.track(mask);
+    if (spec.prune) table.track(maskView());
   }
 
   // Scratch, zero between steps. The conv gradient's arrays (and e, which it reads) are arena
@@ -175,7 +180,9 @@ export function createReadout(spec: ReadoutSpec, ctx: BuildContext): ReadoutRunt
     spec,
     enabled: spec.enabled,
     weight,
-    mask,
+    get mask() {
+      return maskView();
+    },
     steps,
     synapses(t: number, signals: StepSignals) {
       if (!this.enabled) return;
@@ -194,17 +201,18 @@ export function createReadout(spec: ReadoutSpec, ctx: BuildContext): ReadoutRunt
         if (conv) {
           // Shared weights: sum the gradient per kernel entry first, then step each touched entry once.
           const { grad: gr, touched: tl, seen } = convScratch!();
-          const nt = gradient(conv, proj.from.history, t, e, spec.prune ? mask : undefined, gr, tl, seen);
+          const nt = gradient(conv, proj.from.history, t, e, maskView(), gr, tl, seen);
           stepTouched(weight, wMoments, gr, tl, seen, nt, spec, c1, c2);
         } else {
           const post = table!.post;
           forEachArrivingGroup(table!, proj.from.history, t, (start, end) => {
+            const mask = maskView();
             for (let s = start; s < end; s++) if (!mask[s]) update(weight, wMoments, s, e[post[s]!]!, c1, c2);
           });
         }
         if (ownsBias) for (let j = 0; j < nOut; j++) if (!Number.isNaN(y[j]!)) update(bias, bMoments, j, e[j]!, c1, c2);
       }
-      if (spec.prune && (t + 1) % spec.prune.every_steps === 0) pruneWeights(weight, mask, spec.prune.keep, wMoments);
+      if (spec.prune && (t + 1) % spec.prune.every_steps === 0) pruneWeights(weight, maskView(), spec.prune.keep, wMoments);
     },
   };
 }
