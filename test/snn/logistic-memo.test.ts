@@ -30,7 +30,8 @@ test('threshold after a prediction: the same probabilities as without, through h
   let reused = 0;
   for (let t = 0; t < 200; t++) {
     const spikes = Array.from({ length: 40 }, (_, i) => i).filter(() => r.uniform() < 0.2);
-    const step = { spikes: { in: spikes }, signals: t % 4 === 3 ? {} : { label: Math.floor(r.uniform() * 30) } };
+    const signals: Record<string, number> = t % 4 === 3 ? {} : { label: Math.floor(r.uniform() * 30) };
+    const step = { spikes: { in: spikes }, signals };
     plain.step(step);
     memo.step(step);
     assert.deepEqual(Array.from(outOf(memo).p), Array.from(outOf(plain).p), `p differs at step ${t}`);
