@@ -137,7 +137,7 @@ export function convDeliver(g: ConvKernel, pre: SpikeHistory, t: number, target:
  * The readout's gradient over a conv kernel (plasticity/readout.ts): grad[w] += e[o] for every
  * arrival (w, o) of step t whose entry is not masked, in forEachConvArrival's order; each entry
  * touched for the first time is flagged in seen and listed in touched. Returns how many were listed.
- * mask undefined: nothing is pruned. The loop of forEachConvArrival written out, as in convDeliver.
+ * mask undefined: nothing is pruned. (The WASM backend has the fast version.)
  */
 export function convGradient(
   g: ConvKernel,
@@ -149,41 +149,15 @@ export function convGradient(
   touched: Int32Array,
   seen: Uint8Array,
 ): number {
-  const { cin, h, w: W, cout, oh, ow, k, stride, delays: D } = g;
-  const plane = h * W;
-  const lists = pre.lists;
   let nt = 0;
-  for (let d = D - 1; d >= 0; d--) {
-    const n = pre.count(t - d);
-    if (n === 0) continue;
-    const at = pre.offset(t - d);
-    for (let q = 0; q < n; q++) {
-      const i = lists[at + q]!;
-      const ci = Math.floor(i / plane);
-      const r = i - ci * plane;
-      const y = Math.floor(r / W);
-      const x = r - y * W;
-      const ky0 = kyStart(y, stride, oh);
-      const kx0 = kyStart(x, stride, ow);
-      for (let c = 0; c < cout; c++) {
-        const wc = (c * cin + ci) * D + d;
-        for (let ky = ky0; ky < k && ky <= y; ky += stride) {
-          const oy = (y - ky) / stride;
-          const wy = (wc * k + ky) * k;
-          const oRow = (c * oh + oy) * ow;
-          for (let kx = kx0; kx < k && kx <= x; kx += stride) {
-            const wi = wy + kx;
-            if (mask && mask[wi]) continue;
-            if (!seen[wi]) {
-              seen[wi] = 1;
-              touched[nt++] = wi;
-            }
-            grad[wi] = grad[wi]! + e[oRow + (x - kx) / stride]!;
-          }
-        }
-      }
+  forEachConvArrival(g, pre, t, (w, o) => {
+    if (mask && mask[w]) return;
+    if (!seen[w]) {
+      seen[w] = 1;
+      touched[nt++] = w;
     }
-  }
+    grad[w] = grad[w]! + e[o]!;
+  });
   return nt;
 }
 
