@@ -175,6 +175,13 @@ export interface ReadoutSpec extends RuleBase {
   readonly beta2: number;
   readonly epsilon: number;
   readonly prune?: { readonly keep: number; readonly every_steps: number };
+  /**
+   * 'logistic' (default): one binary cross-entropy per unit, e = σ(a + b) − y. 'softmax': the units
+   * of the target's first shape axis (the classes) compete at each position: e_c = softmax_c(a + b) − y_c
+   * over the C units of a position (multinomial cross-entropy); a position is trained when its
+   * targets are given (not NaN).
+   */
+  readonly loss?: 'logistic' | 'softmax';
 }
 
 /**

@@ -260,7 +260,7 @@ function validateRule(raw: unknown, f: string, dt: number, projections: Map<stri
         ...bounds(),
       };
     case 'readout': {
-      noUnknownKeys(o, ['rule', 'projection', 'enabled', 'signal', 'optimizer', 'learning_rate', 'beta1', 'beta2', 'epsilon', 'prune'], f);
+      noUnknownKeys(o, ['rule', 'projection', 'enabled', 'signal', 'optimizer', 'learning_rate', 'beta1', 'beta2', 'epsilon', 'prune', 'loss'], f);
       const target = pops.get(proj.to)!;
       if (target.model !== 'logistic') throw new SpecError(`${f}.projection`, `the readout rule trains logistic units; '${projection}' ends in '${target.name}' (model '${target.model}')`);
       let prune: { keep: number; every_steps: number } | undefined;
@@ -281,6 +281,7 @@ function validateRule(raw: unknown, f: string, dt: number, projections: Map<stri
         beta2: num('beta2', 0.999),
         epsilon: num('epsilon', 1e-8),
         ...(prune ? { prune } : {}),
+        ...(o.loss === undefined ? {} : { loss: softmaxTarget(oneOf(o.loss, ['logistic', 'softmax'] as const, `${f}.loss`), target, `${f}.loss`) }),
       };
     }
     case 'delay': {
@@ -312,6 +313,14 @@ function validateHomeostasis(raw: unknown, f: string, pops: Map<string, Populati
   if (timescales.length === 0) throw new SpecError(`${f}.timescales`, 'needs at least one timescale');
   const enabled = o.enabled === undefined ? true : o.enabled === true ? true : o.enabled === false ? false : bad(`${f}.enabled`, 'must be true or false');
   return { controller, population, target_hz: positiveNumber(o.target_hz, `${f}.target_hz`), timescales, enabled };
+}
+
+/** A softmax readout needs its classes on the target's first shape axis. */
+function softmaxTarget(loss: 'logistic' | 'softmax', target: PopulationSpec, f: string): 'logistic' | 'softmax' {
+  if (loss === 'softmax' && !(target.shape && target.shape.length >= 1 && target.shape[0]! >= 2)) {
+    throw new SpecError(f, `a softmax readout needs a target with a shape whose first axis (the classes) is at least 2; '${target.name}' has ${target.shape ? `shape [${target.shape.join(', ')}]` : 'no shape'}`);
+  }
+  return loss;
 }
 
 function bad(field: string, message: string): never {

@@ -101,5 +101,10 @@ test('features the GPU does not run yet are refused by name, not approximated', 
   assert.ok(planGpu(buildNetwork(readoutNet([ro('q', { prune: { keep: 2, every_steps: 10 } })]))).projs.find((q) => q.name === 'q')!.readout!.mask >= 0, 'pruning runs on the GPU');
   // …but two readouts training one population's biases are refused.
   refused(readoutNet([ro('q'), ro('q2')]), /more than one readout rule trains population 'ro'/);
+  // The softmax loss and homeostasis on logistic units are refused too.
+  const shaped = readoutNet([ro('q', { loss: 'softmax' })]) as { populations: object[] };
+  shaped.populations[1] = { name: 'ro', model: 'logistic', size: 2, threshold: 0.5, shape: [2, 1, 1] };
+  refused(shaped, /softmax readout loss \(on 'q'\)/);
+  refused({ ...readoutNet([]), homeostasis: [{ controller: 'threshold', population: 'ro', target_hz: 5, timescales: [{ tau_ms: 100, gain: 0.1 }] }] }, /homeostasis on logistic population 'ro'/);
   assert.throws(() => planGpu(buildNetwork(base), { instances: 70000 }), /instances must be an integer in \[1, 65535\]/);
 });

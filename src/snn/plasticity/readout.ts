@@ -8,6 +8,8 @@
  *   p_j = σ(a_j + b_j),   a_j = Σ_{synapses s onto j arriving at t} w_s
  *   L   = Σ_j −y_j·log p_j − (1 − y_j)·log(1 − p_j)                 (binary cross-entropy)
  *   e_j = ∂L/∂(a_j + b_j) = p_j − y_j
+ *   (loss 'softmax': the C classes of each position q compete, p_c = softmax_c(a + b) over units
+ *    c·P + q, L = −Σ_c y_c·log p_c, and again e = p − y; see softmaxErrors)
  *   g_s = e_post(s)·[s delivered at t]      (synapse-list projections)
  *   g_w = Σ_{(w, o) arriving at t} e_o       (conv: shared kernel entry w, summed over output
  *                                             positions and so learnt per delay tap)
@@ -24,8 +26,8 @@
  * set to zero and masked; masked weights are never updated again, so they stay zero.
  *
  * The label is the signal named `signal` given to the step: a class index (one-hot target over the
- * output units) or one target per output unit. A step without it updates nothing. A NaN target
- * leaves that unit unlabelled this step: e = 0, so it adds nothing to any weight's gradient and its
+ * output units; with loss 'softmax', that class at every position) or one target per output unit.
+ * A step without it updates nothing. A NaN target leaves that unit unlabelled this step: e = 0, so it adds nothing to any weight's gradient and its
  * bias is not stepped (e.g. to label only the positions where a trigger event arrived).
  *
  * The target's biases are trained by the first readout rule (in spec order) onto that population
@@ -69,6 +71,40 @@ export function readoutTargets(label: number | ArrayLike<number>, y: Float64Arra
   }
   if (label.length !== y.length) throw new RangeError(`${what}: ${label.length} targets for ${y.length} output units`);
   for (let j = 0; j < y.length; j++) y[j] = label[j]!;
+}
+
+/** Targets for a class index under a softmax readout: that class at every position (units c·P + q). */
+export function classAtEveryPosition(label: number, y: Float64Array, classes: number, what: string): void {
+  if (!Number.isInteger(label) || label < 0 || label >= classes) throw new RangeError(`${what}: class index ${label} out of range [0, ${classes})`);
+  const P = y.length / classes;
+  y.fill(0);
+  y.fill(1, label * P, (label + 1) * P);
+}
+
+/**
+ * Multinomial errors: units j = c·P + q (C classes, P = n / C positions). At each position q whose
+ * targets are given, e_c = softmax_c(a + b) − y_c (max-shifted); elsewhere e = 0.
+ */
+export function softmaxErrors(a: Float64Array, bias: Float64Array, y: Float64Array, e: Float64Array, classes: number): void {
+  const P = a.length / classes;
+  for (let q = 0; q < P; q++) {
+    if (Number.isNaN(y[q]!)) {
+      for (let c = 0; c < classes; c++) e[c * P + q] = 0;
+      continue;
+    }
+    let m = -Infinity;
+    for (let c = 0; c < classes; c++) m = Math.max(m, a[c * P + q]! + bias[c * P + q]!);
+    let sum = 0;
+    for (let c = 0; c < classes; c++) {
+      const x = Math.exp(a[c * P + q]! + bias[c * P + q]! - m);
+      e[c * P + q] = x;
+      sum += x;
+    }
+    for (let c = 0; c < classes; c++) {
+      const j = c * P + q;
+      e[j] = e[j]! / sum - (Number.isNaN(y[j]!) ? 0 : y[j]!);
+    }
+  }
 }
 
 /** One Adam update of parameter i with gradient g; c1 = 1 − β1^k, c2 = 1 − β2^k. */
@@ -170,6 +206,7 @@ export function createReadout(spec: ReadoutSpec, ctx: BuildContext): ReadoutRunt
   const what = `readout '${spec.projection}'`;
   const bias = to.state.bias;
   const a = to.state.a;
+  const softmaxClasses = spec.loss === 'softmax' ? to.spec.shape![0]! : 0;
 
   const update = (theta: Float64Array, st: AdamState | undefined, i: number, g: number, c1: number, c2: number): void => {
     if (st) adamUpdate(theta, st, i, g, spec, c1, c2);
@@ -188,9 +225,11 @@ export function createReadout(spec: ReadoutSpec, ctx: BuildContext): ReadoutRunt
       if (!this.enabled) return;
       const label = signals[spec.signal];
       if (label !== undefined) {
-        readoutTargets(label, y, what);
+        if (softmaxClasses && typeof label === 'number') classAtEveryPosition(label, y, softmaxClasses, what);
+        else readoutTargets(label, y, what);
         convScratch?.(); // (e moves into the scratch area before it is written)
-        for (let j = 0; j < nOut; j++) e[j] = Number.isNaN(y[j]!) ? 0 : sigmoid(a[j]! + bias[j]!) - y[j]!;
+        if (softmaxClasses) softmaxErrors(a, bias, y, e, softmaxClasses);
+        else for (let j = 0; j < nOut; j++) e[j] = Number.isNaN(y[j]!) ? 0 : sigmoid(a[j]! + bias[j]!) - y[j]!;
         let c1 = 1;
         let c2 = 1;
         if (adam) {

@@ -135,6 +135,7 @@ export function planGpu(net: Network, o: GpuBatchOptions = {}): GpuPlan {
   if (!Number.isInteger(chunk) || chunk < 1 || chunk > 65535) throw new RangeError(`chunkSteps must be an integer in [1, 65535], got ${chunk}`);
   for (const r of spec.plasticity) {
     if (r.rule !== 'stdp' && r.rule !== 'readout') throw new GpuUnsupportedError(`webgpu backend: learning rule '${r.rule}' (on '${r.projection}') is not supported on the GPU yet; use the cpu or wasm backend`);
+    if (r.rule === 'readout' && r.loss === 'softmax') throw new GpuUnsupportedError(`webgpu backend: the softmax readout loss (on '${r.projection}') is not supported on the GPU yet; use the cpu or wasm backend`);
   }
   const readoutTargets = spec.plasticity.filter((r) => r.rule === 'readout').map((r) => spec.projections.find((p) => p.name === r.projection)!.to);
   for (const [i, to] of readoutTargets.entries()) {
