@@ -41,6 +41,7 @@
  */
 import { createEmulator, type EmulatorConfig } from '../emulator/index.js';
 import { buildNetwork, type Network } from '../snn/network.js';
+import { cpuBackend, type SnnBackend } from '../snn/backend.js';
 import type { NetworkSpec, ReadoutSpec, Timescale } from '../snn/spec.js';
 import type { LogisticPopulationRuntime } from '../snn/neurons/logistic.js';
 import type { ConvProjectionRuntime } from '../snn/projections/conv.js';
@@ -79,6 +80,8 @@ export interface MotionDirectionOptions {
   readonly learningRate?: number;
   /** Initial logistic bias (the prior log-odds of one class among many). Default −3. */
   readonly biasInit?: number;
+  /** Readout loss: per-unit logistic (default) or softmax across the classes at each position. */
+  readonly loss?: 'logistic' | 'softmax';
   /** Online magnitude pruning in the readout rule (kernel entries kept, period in steps). */
   readonly prune?: { readonly keep: number; readonly every_steps: number };
   /**
@@ -96,7 +99,7 @@ export interface MotionDirectionOptions {
   readonly noiseRateHz?: number;
 }
 
-export type ResolvedMotionOptions = Required<Omit<MotionDirectionOptions, 'prune' | 'homeostasis'>> & Pick<MotionDirectionOptions, 'prune' | 'homeostasis'>;
+export type ResolvedMotionOptions = Required<Omit<MotionDirectionOptions, 'prune' | 'homeostasis' | 'loss'>> & Pick<MotionDirectionOptions, 'prune' | 'homeostasis' | 'loss'>;
 
 export function resolveMotionOptions(o: MotionDirectionOptions = {}): ResolvedMotionOptions {
   const delays = o.delays ?? 10;
@@ -119,6 +122,7 @@ export function resolveMotionOptions(o: MotionDirectionOptions = {}): ResolvedMo
     noiseRateHz: o.noiseRateHz ?? 0,
     ...(o.prune ? { prune: o.prune } : {}),
     ...(o.homeostasis ? { homeostasis: o.homeostasis } : {}),
+    ...(o.loss ? { loss: o.loss } : {}),
   };
   if (r.warmupSteps >= r.segmentSteps) throw new RangeError(`motion-direction: warmupSteps (${r.warmupSteps}) must be below segmentSteps (${r.segmentSteps})`);
   if (r.kernelSize > r.size) throw new RangeError(`motion-direction: kernelSize ${r.kernelSize} exceeds the sensor (${r.size})`);
@@ -204,6 +208,7 @@ export function motionDirectionNetwork(options: MotionDirectionOptions = {}): Ne
     beta2: 0.999,
     epsilon: 1e-8,
     ...(o.prune ? { prune: o.prune } : {}),
+    ...(o.loss ? { loss: o.loss } : {}),
   };
   return {
     version: 1,
@@ -239,6 +244,7 @@ export function motionEmulatorConfig(options: MotionDirectionOptions, seed: numb
 
 export interface MotionModel {
   readonly options: ResolvedMotionOptions;
+  readonly backend: SnnBackend;
   readonly classes: MotionClasses;
   readonly net: Network;
   /** The shared kernel W[class][polarity][delay][ky][kx] (in the network's state). */
@@ -247,11 +253,13 @@ export interface MotionModel {
   readonly output: LogisticPopulationRuntime;
 }
 
-export function createMotionModel(options: MotionDirectionOptions = {}): MotionModel {
+/** backend: the engine's (default the TypeScript reference; wasmBackend() gives the same numbers, faster). */
+export function createMotionModel(options: MotionDirectionOptions = {}, backend: SnnBackend = cpuBackend): MotionModel {
   const o = resolveMotionOptions(options);
-  const net = buildNetwork(motionDirectionNetwork(o));
+  const net = buildNetwork(motionDirectionNetwork(o), { backend });
   return {
     options: o,
+    backend,
     classes: motionClasses(o.directions, o.speeds),
     net,
     kernel: (net.projection(KERNEL) as ConvProjectionRuntime).kernel.weight,
@@ -457,7 +465,7 @@ export function snapshotMotion(model: MotionModel): () => void {
 
 // ---------------------------------------------------------------- pipeline preset
 
-const PRESET_PARAMS = ['size', 'directions', 'speeds', 'stepUs', 'kernelSize', 'delays', 'stride', 'optimizer', 'learningRate', 'biasInit', 'seed', 'prune', 'homeostasis'] as const;
+const PRESET_PARAMS = ['size', 'directions', 'speeds', 'stepUs', 'kernelSize', 'delays', 'stride', 'optimizer', 'learningRate', 'biasInit', 'seed', 'prune', 'homeostasis', 'loss'] as const;
 
 /**
  * The network as a pipeline preset (`network: { preset: 'motion-direction', params }`): params are
@@ -484,6 +492,8 @@ export function motionDirectionPreset(params: Readonly<Record<string, unknown>>)
   if (speeds !== undefined) o.speeds = speeds;
   if (params.optimizer !== undefined && params.optimizer !== 'sgd' && params.optimizer !== 'adam') throw new RangeError(`optimizer: must be 'sgd' or 'adam', got ${JSON.stringify(params.optimizer)}`);
   if (params.optimizer !== undefined) o.optimizer = params.optimizer;
+  if (params.loss !== undefined && params.loss !== 'logistic' && params.loss !== 'softmax') throw new RangeError(`loss: must be 'logistic' or 'softmax', got ${JSON.stringify(params.loss)}`);
+  if (params.loss !== undefined) o.loss = params.loss;
   if (prune !== undefined) o.prune = prune;
   // Checked field by field when the spec is validated (homeostasis[0].target_hz, .timescales).
   const h = params.homeostasis as { target_hz?: unknown; timescales?: unknown } | undefined;
@@ -557,7 +567,7 @@ export function pruneMotionGradually(model: MotionModel, options: GradualPruneOp
   const lr = options.learningRate ?? 0.003;
   const perClass = options.perClass ?? true;
   const rounds = options.rounds ?? 2;
-  const tuner = createMotionModel({ ...model.options, learningRate: lr });
+  const tuner = createMotionModel({ ...model.options, learningRate: lr }, model.backend);
   copyMotionParameters(model, tuner);
   const start = nonZeroWeights(tuner);
   const total = options.seeds.length * rounds * tuner.classes.count;
