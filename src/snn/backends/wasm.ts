@@ -190,10 +190,13 @@ function deliver(table: SynapseTable, pre: SpikeHistory, t: number, target: Floa
   ex.deliver(groupStart.byteOffset, post.byteOffset, weight.byteOffset, table.delaySlots, pre.lists.byteOffset, pre.counts.byteOffset, pre.slots, pre.size, t, target.byteOffset, compact ? 1 : 0);
 }
 
+/** Views of each instance's geometry slot (made once, not per call). */
+const geometryViews = new WeakMap<SnnExports, Int32Array>();
+
 /** Writes a conv kernel's geometry where the module reads it; returns its address. */
 function geometry(ex: SnnExports, b: ArrayBufferLike, g: ConvKernel): number {
-  const at = ex.geometryAt();
-  const v = new Int32Array(b, at, 9);
+  let v = geometryViews.get(ex);
+  if (!v) geometryViews.set(ex, (v = new Int32Array(b, ex.geometryAt(), 9)));
   v[0] = g.cin;
   v[1] = g.h;
   v[2] = g.w;
@@ -203,7 +206,7 @@ function geometry(ex: SnnExports, b: ArrayBufferLike, g: ConvKernel): number {
   v[6] = g.k;
   v[7] = g.stride;
   v[8] = g.delays;
-  return at;
+  return v.byteOffset;
 }
 
 function deliverConv(g: ConvKernel, pre: SpikeHistory, t: number, target: Float64Array): void {
