@@ -10,6 +10,12 @@
 
 export type ArrayKind = 'f64' | 'f32' | 'i32' | 'u8';
 export type StateArray = Float64Array | Float32Array | Int32Array | Uint8Array;
+interface KindArray {
+  f64: Float64Array;
+  f32: Float32Array;
+  i32: Int32Array;
+  u8: Uint8Array;
+}
 
 export interface ArraySlot {
   readonly name: string;
@@ -18,36 +24,38 @@ export interface ArraySlot {
   readonly byteOffset: number;
 }
 
-/**
- * Working memory a fast kernel derives from the state (say, per-step queues of arriving synapses):
- * placed after every state array, never checkpointed, and zeroed whenever the state is overwritten
- * wholesale (`clearScratch`), so a kernel must treat an all-zero area as empty and rebuild it.
- */
-export interface ScratchArea {
-  readonly name: string;
-  readonly bytes: number;
-  /** Set once the network is built (`placeScratch`). */
-  view: Uint8Array | undefined;
-}
-
 const BYTES: Record<ArrayKind, number> = { f64: 8, f32: 4, i32: 4, u8: 1 };
 const ALIGN = 16;
 
+/**
+ * Besides the state, an arena hands out scratch: working memory a fast kernel derives from the state
+ * (say, per-step queues of arriving synapses). Scratch lies after every state array, is never
+ * checkpointed, and is zeroed whenever the state is overwritten wholesale (`clearScratch`), so a
+ * kernel must treat all-zero scratch as empty and rebuild it.
+ */
 export class StateArena {
   private readonly slots: ArraySlot[] = [];
-  private readonly scratchAreas: ScratchArea[] = [];
+  private readonly scratchViews: StateArray[] = [];
   private readonly views = new Map<string, StateArray>();
   private next: number;
+  private scratchNext: number;
+  private scratchTotal = ALIGN;
+  /** Where the state must end (0: unchecked). */
+  private readonly stateEnd: number;
 
   /**
    * @param buffer where to place arrays; omit for a sizing arena (each array gets its own buffer).
    * @param base byte offset in `buffer` where the arena starts (WASM kernels keep their own data below).
+   * @param stateBytes with a buffer: the state's size (the sizing pass's byteLength); scratch starts after it.
    */
   constructor(
     readonly buffer?: ArrayBuffer,
     readonly base = 0,
+    stateBytes = 0,
   ) {
     this.next = base;
+    this.stateEnd = stateBytes > 0 ? base + stateBytes : 0;
+    this.scratchNext = Math.ceil((base + stateBytes) / ALIGN) * ALIGN;
   }
 
   /** Total bytes used so far, from `base`. */
@@ -72,32 +80,28 @@ export class StateArena {
     return this.alloc(name, 'u8', length) as Uint8Array;
   }
 
-  /** Reserves a scratch area of `bytes`, placed by `placeScratch` after all state arrays. */
-  scratch(name: string, bytes: number): ScratchArea {
-    if (!Number.isInteger(bytes) || bytes < 0) throw new RangeError(`StateArena: bad scratch size ${bytes} for '${name}'`);
-    const area: ScratchArea = { name, bytes, view: undefined };
-    this.scratchAreas.push(area);
-    return area;
+  /** A scratch array (see the class comment): in the buffer after the state, or on its own in a sizing arena. */
+  scratch<K extends ArrayKind>(name: string, kind: K, length: number): KindArray[K] {
+    if (!Number.isInteger(length) || length < 0) throw new RangeError(`StateArena: bad scratch length ${length} for '${name}'`);
+    const bytes = length * BYTES[kind];
+    this.scratchTotal += Math.ceil(bytes / ALIGN) * ALIGN;
+    const buf = this.buffer;
+    const at = this.scratchNext;
+    if (buf && at + bytes > buf.byteLength) throw new RangeError(`StateArena: scratch '${name}' does not fit (${at + bytes} > ${buf.byteLength} bytes)`);
+    const view = make(kind, buf ?? new ArrayBuffer(bytes), buf ? at : 0, length);
+    this.scratchNext = Math.ceil((at + bytes) / ALIGN) * ALIGN;
+    this.scratchViews.push(view);
+    return view as KindArray[K];
   }
 
-  /** Bytes the scratch areas need after the state (alignment included). */
+  /** Bytes the scratch arrays take after the state (alignment included): what a sizing arena reports for pass 2. */
   get scratchBytes(): number {
-    return this.scratchAreas.reduce((sum, a) => sum + Math.ceil(a.bytes / ALIGN) * ALIGN, ALIGN);
+    return this.scratchTotal;
   }
 
-  /** Places the scratch areas after the last state array (call once every array is allocated). */
-  placeScratch(): void {
-    let at = Math.ceil(this.next / ALIGN) * ALIGN;
-    for (const a of this.scratchAreas) {
-      if (this.buffer && at + a.bytes > this.buffer.byteLength) throw new RangeError(`StateArena: scratch '${a.name}' does not fit (${at + a.bytes} > ${this.buffer.byteLength} bytes)`);
-      a.view = this.buffer ? new Uint8Array(this.buffer, at, a.bytes) : new Uint8Array(a.bytes);
-      at += Math.ceil(a.bytes / ALIGN) * ALIGN;
-    }
-  }
-
-  /** Zeroes every scratch area: the state was overwritten, so whatever kernels derived from it is stale. */
+  /** Zeroes every scratch array: the state was overwritten, so whatever kernels derived from it is stale. */
   clearScratch(): void {
-    for (const a of this.scratchAreas) a.view?.fill(0);
+    for (const v of this.scratchViews) v.fill(0);
   }
 
   get(name: string): StateArray {
@@ -113,6 +117,7 @@ export class StateArena {
     const bytes = length * BYTES[kind];
     const buf = this.buffer;
     if (buf && byteOffset + bytes > buf.byteLength) throw new RangeError(`StateArena: '${name}' does not fit (${byteOffset + bytes} > ${buf.byteLength} bytes)`);
+    if (buf && this.stateEnd > 0 && byteOffset + bytes > this.stateEnd) throw new RangeError(`StateArena: '${name}' runs past the state size given (${this.stateEnd - this.base} bytes), into scratch`);
     const view = make(kind, buf ?? new ArrayBuffer(bytes), buf ? byteOffset : 0, length);
     this.next = byteOffset + bytes;
     this.slots.push({ name, kind, length, byteOffset });

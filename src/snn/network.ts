@@ -134,9 +134,7 @@ export function buildNetwork(spec: NetworkSpec | unknown, options: BuildOptions 
   const sizing = new StateArena();
   assemble(valid, sizing, backend);
   const { buffer, base } = backend.arenaMemory(sizing.byteLength + 16 + sizing.scratchBytes);
-  const net = assemble(valid, new StateArena(buffer, base), backend);
-  net.arena.placeScratch();
-  return net;
+  return assemble(valid, new StateArena(buffer, base, sizing.byteLength), backend);
 }
 
 function assemble(spec: NetworkSpec, arena: StateArena, backend: SnnBackend): Network {

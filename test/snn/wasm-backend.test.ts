@@ -350,8 +350,7 @@ test('SynapseTable: postKey and the compact copy follow regroup()', () => {
 test('arena scratch: placed after the state, outside the checkpoint layout, zeroed by clearScratch', () => {
   const spec = burstSpec(0.3, 0.1);
   const net = buildNetwork(spec, { backend: wasm });
-  const area = net.projection('p').table!.arrivals!;
-  const view = area.view!;
+  const view = net.projection('p').table!.arrivals!;
   assert.equal(view.buffer, net.arena.buffer, 'in the same memory as the state');
   assert.ok(view.byteOffset >= net.arena.base + net.arena.byteLength, 'after every state array');
   assert.ok(!net.arena.layout.some((s) => s.name.endsWith('.arrivals')), 'not a state array');

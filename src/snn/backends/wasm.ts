@@ -178,7 +178,7 @@ function deliver(table: SynapseTable, pre: SpikeHistory, t: number, target: Floa
   }
   wasmKernelCalls.wasm++;
   if (compact) wasmKernelCalls.deliverCompact++;
-  const queue = compact ? table.arrivals?.view : undefined;
+  const queue = compact ? table.arrivals : undefined;
   if (queue && queue.buffer === b) {
     wasmKernelCalls.deliverQueued++;
     const D = table.delaySlots;

@@ -99,14 +99,10 @@ export function createLogisticPopulation(spec: LogisticPopulationSpec, ctx: Buil
   state.p.fill(sigmoid(spec.bias_init));
   const history = new SpikeHistory(arena, spec.name, n, historySlots);
   // The last prediction's inputs and values (the next threshold usually computes the same σ again:
-  // nothing changes a or b in between), in arena scratch so that a restore forgets them. Byte 0 of
-  // `fresh` says whether a prediction was made since the last threshold.
-  const memoAreas = { a: arena.scratch(`${spec.name}.memoA`, 8 * n), b: arena.scratch(`${spec.name}.memoB`, 8 * n), p: arena.scratch(`${spec.name}.memoP`, 8 * n), fresh: arena.scratch(`${spec.name}.memoFresh`, 1) };
-  let memo: (SigmoidMemo & { fresh: Uint8Array }) | undefined;
-  const memoViews = () => {
-    const f64 = (v: Uint8Array) => new Float64Array(v.buffer, v.byteOffset, n);
-    return (memo ??= { a: f64(memoAreas.a.view!), b: f64(memoAreas.b.view!), p: f64(memoAreas.p.view!), fresh: memoAreas.fresh.view! });
-  };
+  // nothing changes a or b in between), in arena scratch so that a restore forgets them. `fresh[0]`
+  // says whether a prediction was made since the last threshold.
+  const memo: SigmoidMemo = { a: arena.scratch(`${spec.name}.memoA`, 'f64', n), b: arena.scratch(`${spec.name}.memoB`, 'f64', n), p: arena.scratch(`${spec.name}.memoP`, 'f64', n) };
+  const fresh = arena.scratch(`${spec.name}.memoFresh`, 'u8', 1);
   return {
     spec,
     size: n,
@@ -117,20 +113,18 @@ export function createLogisticPopulation(spec: LogisticPopulationSpec, ctx: Buil
     integrate() {},
     threshold(t) {
       const at = history.begin(t);
-      const m = memoViews();
-      const count = logisticThreshold(state, spec, history.lists, at, m.fresh[0] ? m : undefined);
-      m.fresh[0] = 0;
+      const count = logisticThreshold(state, spec, history.lists, at, fresh[0] ? memo : undefined);
+      fresh[0] = 0;
       history.setCount(t, count);
       return count;
     },
     reset() {},
     predict(out = new Float64Array(n)) {
       logisticPredict(state, out);
-      const m = memoViews();
-      m.a.set(state.a);
-      m.b.set(state.bias);
-      m.p.set(out);
-      m.fresh[0] = 1;
+      memo.a.set(state.a);
+      memo.b.set(state.bias);
+      memo.p.set(out);
+      fresh[0] = 1;
       return out;
     },
   };

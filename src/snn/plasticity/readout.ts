@@ -172,37 +172,24 @@ export function createReadout(spec: ReadoutSpec, ctx: BuildContext): ReadoutRunt
   // Without a prune spec the mask is not state (nothing here writes it; tools that prune from
   // outside may, e.g. pruneMotionKernel): a conv kernel's then lives in arena scratch, where a
   // backend's gradient kernel reaches it, and a restored checkpoint clears it with the rest.
-  const maskArea = conv && !spec.prune ? ctx.arena.scratch(`${name}.mask`, nW) : undefined;
-  let ownMask = spec.prune ? ctx.arena.u8(`${name}.mask`, nW) : maskArea ? undefined : new Uint8Array(nW);
-  const maskView = (): Uint8Array => (ownMask ??= maskArea!.view!);
+  const mask = spec.prune ? ctx.arena.u8(`${name}.mask`, nW) : conv ? ctx.arena.scratch(`${name}.mask`, 'u8', nW) : new Uint8Array(nW);
   if (table) {
     if (wMoments) {
       table.track(wMoments.m);
       table.track(wMoments.v);
     }
-    if (spec.prune) table.track(maskView());
+    if (spec.prune) table.track(mask);
   }
 
   // Scratch, zero between steps. The conv gradient's arrays (and e, which it reads) are arena
-  // scratch, so a backend's kernel can reach them; their views exist once the network is built.
+  // scratch, so a backend's kernel can reach them.
   const y = new Float64Array(nOut);
-  let e: Float64Array = new Float64Array(nOut);
+  const e = ctx.arena.scratch(`${name}.e`, 'f64', nOut);
   const gradient = ctx.backend.kernels.convGradient ?? convGradient;
   const stepTouched = ctx.backend.kernels.readoutStepTouched ?? stepTouchedReference;
-  const areas = conv
-    ? { e: ctx.arena.scratch(`${name}.e`, 8 * nOut), grad: ctx.arena.scratch(`${name}.grad`, 8 * nW), touched: ctx.arena.scratch(`${name}.touched`, 4 * nW), seen: ctx.arena.scratch(`${name}.seen`, nW) }
-    : undefined;
-  let scratch: { grad: Float64Array; touched: Int32Array; seen: Uint8Array } | undefined;
-  const convScratch = areas
-    ? () => {
-        if (!scratch) {
-          const f64 = (v: Uint8Array) => new Float64Array(v.buffer, v.byteOffset, v.byteLength / 8);
-          e = f64(areas.e.view!);
-          scratch = { grad: f64(areas.grad.view!), touched: new Int32Array(areas.touched.view!.buffer, areas.touched.view!.byteOffset, nW), seen: areas.seen.view! };
-        }
-        return scratch;
-      }
-    : undefined;
+  const grad = conv ? ctx.arena.scratch(`${name}.grad`, 'f64', nW) : undefined;
+  const touched = conv ? ctx.arena.scratch(`${name}.touched`, 'i32', nW) : undefined;
+  const seen = conv ? ctx.arena.scratch(`${name}.seen`, 'u8', nW) : undefined;
   const what = `readout '${spec.projection}'`;
   const bias = to.state.bias;
   const a = to.state.a;
@@ -217,9 +204,7 @@ export function createReadout(spec: ReadoutSpec, ctx: BuildContext): ReadoutRunt
     spec,
     enabled: spec.enabled,
     weight,
-    get mask() {
-      return maskView();
-    },
+    mask,
     steps,
     synapses(t: number, signals: StepSignals) {
       if (!this.enabled) return;
@@ -227,7 +212,6 @@ export function createReadout(spec: ReadoutSpec, ctx: BuildContext): ReadoutRunt
       if (label !== undefined) {
         if (softmaxClasses && typeof label === 'number') classAtEveryPosition(label, y, softmaxClasses, what);
         else readoutTargets(label, y, what);
-        convScratch?.(); // (e moves into the scratch area before it is written)
         if (softmaxClasses) softmaxErrors(a, bias, y, e, softmaxClasses);
         else for (let j = 0; j < nOut; j++) e[j] = Number.isNaN(y[j]!) ? 0 : sigmoid(a[j]! + bias[j]!) - y[j]!;
         let c1 = 1;
@@ -239,19 +223,17 @@ export function createReadout(spec: ReadoutSpec, ctx: BuildContext): ReadoutRunt
         }
         if (conv) {
           // Shared weights: sum the gradient per kernel entry first, then step each touched entry once.
-          const { grad: gr, touched: tl, seen } = convScratch!();
-          const nt = gradient(conv, proj.from.history, t, e, maskView(), gr, tl, seen);
-          stepTouched(weight, wMoments, gr, tl, seen, nt, spec, c1, c2);
+          const nt = gradient(conv, proj.from.history, t, e, mask, grad!, touched!, seen!);
+          stepTouched(weight, wMoments, grad!, touched!, seen!, nt, spec, c1, c2);
         } else {
           const post = table!.post;
           forEachArrivingGroup(table!, proj.from.history, t, (start, end) => {
-            const mask = maskView();
             for (let s = start; s < end; s++) if (!mask[s]) update(weight, wMoments, s, e[post[s]!]!, c1, c2);
           });
         }
         if (ownsBias) for (let j = 0; j < nOut; j++) if (!Number.isNaN(y[j]!)) update(bias, bMoments, j, e[j]!, c1, c2);
       }
-      if (spec.prune && (t + 1) % spec.prune.every_steps === 0) pruneWeights(weight, maskView(), spec.prune.keep, wMoments);
+      if (spec.prune && (t + 1) % spec.prune.every_steps === 0) pruneWeights(weight, mask, spec.prune.keep, wMoments);
     },
   };
 }

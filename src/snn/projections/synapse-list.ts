@@ -90,7 +90,7 @@ export function createSynapseListProjection(
   const list = synapseListOf(spec, from.size, to.size, ctx.spec.seed);
   const table = new SynapseTable(ctx.arena, spec.name, from.size, to.size, list, reserveDelay, weightsFrozen(spec.name, spec.to, ctx));
   const queueBytes = table.compact ? (ctx.backend.arrivalQueueBytes?.(table.count, table.delaySlots) ?? 0) : 0;
-  if (queueBytes > 0) table.arrivals = ctx.arena.scratch(`${spec.name}.arrivals`, queueBytes);
+  if (queueBytes > 0) table.arrivals = ctx.arena.scratch(`${spec.name}.arrivals`, 'u8', queueBytes);
   const deliver = ctx.backend.kernels.deliver ?? deliverTable;
   return {
     spec,

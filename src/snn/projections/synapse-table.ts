@@ -16,7 +16,7 @@
  * and a group's records are contiguous). A float32 widens to the same float64, so delivery from it
  * adds exactly the same numbers.
  */
-import type { ScratchArea, StateArena, StateArray } from '../arena.js';
+import type { StateArena, StateArray } from '../arena.js';
 
 export interface SynapseList {
   readonly pre: Int32Array;
@@ -52,7 +52,7 @@ export class SynapseTable {
    */
   readonly compact: Uint8Array | undefined;
   /** The backend's queues of arriving synapses (derived, not state: see SnnBackend.arrivalQueueBytes), if it keeps them. */
-  arrivals: ScratchArea | undefined;
+  arrivals: Uint8Array | undefined;
   /** Per-synapse arrays owned by rules; `regroup` permutes them with the table's own. */
   private readonly extra: StateArray[] = [];
 
