@@ -145,7 +145,7 @@ async function subscribe(url: string, mode: Mode, kind: Kind, topic: string, rx:
   return async () => void (await client.endAsync());
 }
 
-function runPublisher(job: PublisherJob): Promise<{ published: number; seconds: number; cpuUs: number }> {
+export function runPublisher(job: PublisherJob): Promise<{ published: number; seconds: number; cpuUs: number }> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['--import', 'tsx', join(here, 'mqtt-publisher.ts'), JSON.stringify(job)], { stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
@@ -162,12 +162,16 @@ function runPublisher(job: PublisherJob): Promise<{ published: number; seconds: 
   });
 }
 
-/** CPU µs the broker process has used so far (Linux /proc), or NaN. */
+/** CPU µs process `pid` has used so far (Linux /proc). */
+export function processCpuUs(pid: number | string): number {
+  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return ((Number(f[11]) + Number(f[12])) * 1e6) / 100;
+}
+
+/** CPU µs the broker process has used so far, or NaN. */
 function brokerCpuUs(dir: string): number {
   try {
-    const pid = execFileSync('pgrep', ['-f', `${dir}/mosquitto.conf`]).toString().trim().split('\n')[0]!;
-    const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-    return ((Number(f[11]) + Number(f[12])) * 1e6) / 100;
+    return processCpuUs(execFileSync('pgrep', ['-f', `${dir}/mosquitto.conf`]).toString().trim().split('\n')[0]!);
   } catch {
     return NaN;
   }

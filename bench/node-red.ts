@@ -20,7 +20,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startMosquitto, freePort } from '../test/helpers/mosquitto.js';
-import type { PublisherJob } from './mqtt-publisher.js';
+import { processCpuUs, runPublisher } from './mqtt.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const NODE_RED_VERSION = '4.1.8';
@@ -81,19 +81,6 @@ async function startNodeRed(red: string, brokerPort: number): Promise<{ child: C
   return { child, url: `ws://127.0.0.1:${port}/ws/decisions` };
 }
 
-function runPublisher(job: PublisherJob): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', join(here, 'mqtt-publisher.ts'), JSON.stringify(job)], { stdio: ['ignore', 'ignore', 'inherit'] });
-    child.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`publisher exited with ${code}`))));
-  });
-}
-
-/** CPU µs a process has used so far (Linux /proc). */
-function cpuUsOf(pid: number): number {
-  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return ((Number(f[11]) + Number(f[12])) * 1e6) / 100;
-}
-
 interface Round {
   readonly sent: number;
   readonly received: number;
@@ -112,12 +99,12 @@ async function round(url: string, server: ChildProcess, brokerUrl: string, mode:
       if (line) resolve(JSON.parse(line));
     });
   });
-  const cpu0 = cpuUsOf(server.pid!);
+  const cpu0 = processCpuUs(server.pid!);
   await runPublisher({ url: brokerUrl, mode, kind: 'decision', topic, count, eventsPerPacket: 0, qos: 0, batch: 200, publisher: 'raw' });
   const stop = setTimeout(() => counter.kill('SIGTERM'), 60_000);
   const r = await result;
   clearTimeout(stop);
-  const cpu = cpuUsOf(server.pid!) - cpu0;
+  const cpu = processCpuUs(server.pid!) - cpu0;
   return { sent: count, received: r.frames, msgPerS: Math.round(r.frames / ((r.lastMs - r.firstMs) / 1000)), serverCpuUsPerMsg: Math.round((cpu / Math.max(1, r.frames)) * 100) / 100 };
 }
 
