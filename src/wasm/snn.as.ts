@@ -297,13 +297,14 @@ export function convMaxPairs(): i32 {
  * convDeliver and convGradient: the arrivals of step t, in the reference order (delays D−1 … 0,
  * spikes ascending, then c, ky, kx). grad null: target[o] += weight[w]. Otherwise grad[w] += e[o]
  * for entries not masked (mask 0: none), listing first touches in touched (seen flags); returns
- * how many were listed. geometry: i32 cin, h, w, cout, oh, ow, k, stride, D.
+ * how many were listed. rows (0: none): per output position, 0 where e is zero in every class, whose
+ * arrivals are then left out (conv.ts convGradient). geometry: i32 cin, h, w, cout, oh, ow, k, stride, D.
  *
  * A spike reaches the same (ky, kx) → (oy, ox) pattern in every class map, at offsets that only
  * shift with c: the pattern is listed once per spike (in ky, kx order, in the staging scratch), and
  * each class map then runs one loop of known length over it (no divisions, predictable branches).
  */
-@inline function convArrivals(lists: usize, counts: usize, slots: i32, size: i32, t: i32, geometry: usize, weight: usize, target: usize, e: usize, mask: usize, grad: usize, touched: usize, seen: usize, gradient: bool): i32 {
+@inline function convArrivals(lists: usize, counts: usize, slots: i32, size: i32, t: i32, geometry: usize, weight: usize, target: usize, e: usize, mask: usize, grad: usize, touched: usize, seen: usize, rows: usize, gradient: bool): i32 {
   const cin = load<i32>(geometry);
   const h = load<i32>(geometry, 4);
   const W = load<i32>(geometry, 8);
@@ -337,9 +338,13 @@ export function convMaxPairs(): i32 {
       for (let ky = ky0; ky < k && ky <= y; ky += stride) {
         let ox = (x - kx0) / stride;
         for (let kx = kx0; kx < k && kx <= x; kx += stride) {
-          store<i32>(SCRATCH + (m << 3), ((ci * D + d) * k + ky) * k + kx);
-          store<i32>(SCRATCH + (m << 3), oy * ow + ox, 4);
-          m++;
+          const o = oy * ow + ox;
+          // rows (gradient only): positions without an error in any class add nothing; leave them out.
+          if (!gradient || !rows || load<u8>(rows + <usize>o)) {
+            store<i32>(SCRATCH + (m << 3), ((ci * D + d) * k + ky) * k + kx);
+            store<i32>(SCRATCH + (m << 3), o, 4);
+            m++;
+          }
           ox--;
         }
         oy--;
@@ -371,11 +376,11 @@ export function convMaxPairs(): i32 {
 }
 
 export function convDeliver(lists: usize, counts: usize, slots: i32, size: i32, t: i32, geometry: usize, weight: usize, target: usize): void {
-  convArrivals(lists, counts, slots, size, t, geometry, weight, target, 0, 0, 0, 0, 0, false);
+  convArrivals(lists, counts, slots, size, t, geometry, weight, target, 0, 0, 0, 0, 0, 0, false);
 }
 
-export function convGradient(lists: usize, counts: usize, slots: i32, size: i32, t: i32, geometry: usize, e: usize, mask: usize, grad: usize, touched: usize, seen: usize): i32 {
-  return convArrivals(lists, counts, slots, size, t, geometry, 0, 0, e, mask, grad, touched, seen, true);
+export function convGradient(lists: usize, counts: usize, slots: i32, size: i32, t: i32, geometry: usize, e: usize, mask: usize, grad: usize, touched: usize, seen: usize, rows: usize): i32 {
+  return convArrivals(lists, counts, slots, size, t, geometry, 0, 0, e, mask, grad, touched, seen, rows, true);
 }
 
 /**

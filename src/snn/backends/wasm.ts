@@ -42,7 +42,7 @@ interface SnnExports {
   convMaxPairs(): number;
   readoutStepTouched(weight: number, m: number, v: number, grad: number, touched: number, seen: number, nt: number, lr: number, beta1: number, beta2: number, epsilon: number, c1: number, c2: number): void;
   convDeliver(lists: number, counts: number, slots: number, size: number, t: number, geometry: number, weight: number, target: number): void;
-  convGradient(lists: number, counts: number, slots: number, size: number, t: number, geometry: number, e: number, mask: number, grad: number, touched: number, seen: number): number;
+  convGradient(lists: number, counts: number, slots: number, size: number, t: number, geometry: number, e: number, mask: number, grad: number, touched: number, seen: number, rows: number): number;
   stdpOnPre(groupStart: number, post: number, weight: number, D: number, lists: number, counts: number, slots: number, size: number, t: number, z: number, mode: number, symmetric: number, lo: number, hi: number): void;
   stdpOnPost(
     post: number,
@@ -220,15 +220,15 @@ function deliverConv(g: ConvKernel, pre: SpikeHistory, t: number, target: Float6
   ex.convDeliver(pre.lists.byteOffset, pre.counts.byteOffset, pre.slots, pre.size, t, geometry(ex, b, g), g.weight.byteOffset, target.byteOffset);
 }
 
-function gradientConv(g: ConvKernel, pre: SpikeHistory, t: number, e: Float64Array, mask: Uint8Array | undefined, grad: Float64Array, touched: Int32Array, seen: Uint8Array): number {
+function gradientConv(g: ConvKernel, pre: SpikeHistory, t: number, e: Float64Array, mask: Uint8Array | undefined, grad: Float64Array, touched: Int32Array, seen: Uint8Array, rows?: Uint8Array): number {
   const b = grad.buffer;
   const ex = instances.get(b as ArrayBuffer);
-  if (!ex || e.buffer !== b || (mask && mask.buffer !== b) || touched.buffer !== b || seen.buffer !== b || pre.lists.buffer !== b || pre.counts.buffer !== b || g.k * g.k > ex.convMaxPairs()) {
+  if (!ex || e.buffer !== b || (mask && mask.buffer !== b) || (rows && rows.buffer !== b) || touched.buffer !== b || seen.buffer !== b || pre.lists.buffer !== b || pre.counts.buffer !== b || g.k * g.k > ex.convMaxPairs()) {
     wasmKernelCalls.reference++;
-    return convGradient(g, pre, t, e, mask, grad, touched, seen);
+    return convGradient(g, pre, t, e, mask, grad, touched, seen, rows);
   }
   wasmKernelCalls.wasm++;
-  return ex.convGradient(pre.lists.byteOffset, pre.counts.byteOffset, pre.slots, pre.size, t, geometry(ex, b, g), e.byteOffset, mask ? mask.byteOffset : 0, grad.byteOffset, touched.byteOffset, seen.byteOffset);
+  return ex.convGradient(pre.lists.byteOffset, pre.counts.byteOffset, pre.slots, pre.size, t, geometry(ex, b, g), e.byteOffset, mask ? mask.byteOffset : 0, grad.byteOffset, touched.byteOffset, seen.byteOffset, rows ? rows.byteOffset : 0);
 }
 
 function stepTouched(weight: Float64Array, moments: AdamState | undefined, grad: Float64Array, touched: Int32Array, seen: Uint8Array, nt: number, spec: ReadoutSpec, c1: number, c2: number): void {

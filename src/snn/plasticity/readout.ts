@@ -107,6 +107,16 @@ export function softmaxErrors(a: Float64Array, bias: Float64Array, y: Float64Arr
   }
 }
 
+/** rows[o] = 1 where e (class-major, classes × rows.length) is non-zero in some class, else 0. */
+export function errorRows(e: Float64Array, classes: number, rows: Uint8Array): void {
+  const P = rows.length;
+  rows.fill(0);
+  for (let c = 0; c < classes; c++) {
+    const o = c * P;
+    for (let q = 0; q < P; q++) if (e[o + q] !== 0) rows[q] = 1;
+  }
+}
+
 /** One Adam update of parameter i with gradient g; c1 = 1 − β1^k, c2 = 1 − β2^k. */
 export function adamUpdate(theta: Float64Array, st: AdamState, i: number, g: number, spec: ReadoutSpec, c1: number, c2: number): void {
   const m = spec.beta1 * st.m[i]! + (1 - spec.beta1) * g;
@@ -190,6 +200,10 @@ export function createReadout(spec: ReadoutSpec, ctx: BuildContext): ReadoutRunt
   const grad = conv ? ctx.arena.scratch(`${name}.grad`, 'f64', nW) : undefined;
   const touched = conv ? ctx.arena.scratch(`${name}.touched`, 'i32', nW) : undefined;
   const seen = conv ? ctx.arena.scratch(`${name}.seen`, 'u8', nW) : undefined;
+  // SGD only: the output positions with an error in some class, so the gradient skips the arrivals
+  // whose every error is zero (most positions are unlabelled); exact, as a zero SGD step changes
+  // nothing. Adam decays the moments of every entry that had an arrival, so it sums them all.
+  const rows = conv && !adam ? ctx.arena.scratch(`${name}.rows`, 'u8', conv.oh * conv.ow) : undefined;
   const what = `readout '${spec.projection}'`;
   const bias = to.state.bias;
   const a = to.state.a;
@@ -223,7 +237,8 @@ export function createReadout(spec: ReadoutSpec, ctx: BuildContext): ReadoutRunt
         }
         if (conv) {
           // Shared weights: sum the gradient per kernel entry first, then step each touched entry once.
-          const nt = gradient(conv, proj.from.history, t, e, mask, grad!, touched!, seen!);
+          if (rows) errorRows(e, conv.cout, rows);
+          const nt = gradient(conv, proj.from.history, t, e, mask, grad!, touched!, seen!, rows);
           stepTouched(weight, wMoments, grad!, touched!, seen!, nt, spec, c1, c2);
         } else {
           const post = table!.post;

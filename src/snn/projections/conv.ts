@@ -137,7 +137,11 @@ export function convDeliver(g: ConvKernel, pre: SpikeHistory, t: number, target:
  * The readout's gradient over a conv kernel (plasticity/readout.ts): grad[w] += e[o] for every
  * arrival (w, o) of step t whose entry is not masked, in forEachConvArrival's order; each entry
  * touched for the first time is flagged in seen and listed in touched. Returns how many were listed.
- * mask undefined: nothing is pruned. (The WASM backend has the fast version.)
+ * mask undefined: nothing is pruned. rows (one flag per output position, oh × ow): when given, only
+ * arrivals at flagged positions are summed and listed; the caller flags every position where e is
+ * non-zero in some class, so the sums are the same, but entries reached only through zero errors are
+ * not listed (exact for SGD, whose step of a zero gradient changes nothing; not for Adam, whose
+ * moments decay on every listed entry). (The WASM backend has the fast version.)
  */
 export function convGradient(
   g: ConvKernel,
@@ -148,10 +152,13 @@ export function convGradient(
   grad: Float64Array,
   touched: Int32Array,
   seen: Uint8Array,
+  rows?: Uint8Array,
 ): number {
   let nt = 0;
+  const plane = g.oh * g.ow;
   forEachConvArrival(g, pre, t, (w, o) => {
     if (mask && mask[w]) return;
+    if (rows && !rows[o % plane]) return;
     if (!seen[w]) {
       seen[w] = 1;
       touched[nt++] = w;
