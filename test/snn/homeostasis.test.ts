@@ -225,3 +225,39 @@ test('logistic populations take only the threshold controller', () => {
   assert.equal((plain.population('out') as LogisticPopulationRuntime).state.offset, undefined);
   assert.ok((buildNetwork(spec('threshold')).population('out') as LogisticPopulationRuntime).state.offset);
 });
+
+test("the threshold controller's one-pass step equals update + control signal + offset, bit for bit", async () => {
+  const { controlSignal, thresholdStep } = await import('../../src/snn/homeostasis/controllers.js');
+  for (const ts of [timescales(0.5).slice(0, 2), timescales(0.5).slice(0, 3)]) {
+    const n = 300;
+    const arena = new StateArena();
+    const h = new SpikeHistory(arena, 'p', n, 1);
+    const spec = { controller: 'threshold' as const, population: 'p', target_hz: 3, timescales: ts, enabled: true };
+    const fused = new RateEstimator(arena, 'fused', n, ts.map((s) => s.tau_ms), 1, 3);
+    const plain = new RateEstimator(arena, 'plain', n, ts.map((s) => s.tau_ms), 1, 3);
+    const offFused = new Float64Array(n);
+    const offPlain = new Float64Array(n);
+    const u = new Float64Array(n);
+    const r = new Rng(11, 2);
+    for (let t = 0; t < 400; t++) {
+      const at = h.begin(t);
+      let k = 0;
+      for (let j = 0; j < n; j++) if (r.uniform() < 0.05) h.lists[at + k++] = j;
+      h.setCount(t, k);
+      assert.equal(thresholdStep(fused, h, t, spec, 0.001, offFused), true);
+      plain.update(h, t);
+      controlSignal(plain, spec, 0.001, u);
+      for (let j = 0; j < n; j++) offPlain[j] = offPlain[j]! + u[j]!;
+    }
+    assert.deepEqual(Array.from(fused.r), Array.from(plain.r), `${ts.length} timescales: estimates`);
+    assert.deepEqual(Array.from(offFused), Array.from(offPlain), `${ts.length} timescales: offsets`);
+    assert.ok(offFused.some((x) => x !== 0));
+    // Not ascending: refused, nothing changed (the caller takes the general path).
+    const at = h.begin(400);
+    h.lists.set([5, 3], at);
+    h.setCount(400, 2);
+    const before = fused.r.slice();
+    assert.equal(thresholdStep(fused, h, 400, spec, 0.001, offFused), false);
+    assert.deepEqual(Array.from(fused.r), Array.from(before));
+  }
+});

@@ -25,6 +25,7 @@ import type { LogisticPopulationRuntime } from '../neurons/logistic.js';
 import type { SynapseTable } from '../projections/synapse-table.js';
 import type { BuildContext, ControllerRuntime } from '../runtime-types.js';
 import { RateEstimator } from './rate-estimator.js';
+import type { SpikeHistory } from '../spike-history.js';
 
 /** Smallest per-step scaling factor: one step can shrink weights at most this much. */
 export const MIN_SCALE = 1e-3;
@@ -38,11 +39,83 @@ export function controlSignal(est: RateEstimator, spec: HomeostasisSpec, dtS: nu
   const N = est.size;
   const r = est.r;
   const target = spec.target_hz;
+  const K = spec.timescales.length;
+  const gains = Float64Array.from(spec.timescales, (s) => s.gain);
+  if (K === 2) {
+    // The usual two timescales, unrolled (same sums in the same order as the loop below).
+    const g0 = gains[0]!;
+    const g1 = gains[1]!;
+    for (let j = 0; j < N; j++) {
+      let u = 0;
+      u += g0 * (r[j]! - target);
+      u += g1 * (r[N + j]! - target);
+      out[j] = u * dtS;
+    }
+    return;
+  }
   for (let j = 0; j < N; j++) {
     let u = 0;
-    for (let k = 0; k < spec.timescales.length; k++) u += spec.timescales[k]!.gain * (r[k * N + j]! - target);
+    for (let k = 0; k < K; k++) u += gains[k]! * (r[k * N + j]! - target);
     out[j] = u * dtS;
   }
+}
+
+/**
+ * The 'threshold' controller's step in one pass over the neurons: the estimates' update
+ * (RateEstimator.update), u_j (controlSignal) and offset_j += u_j, with the same expressions in the
+ * same order, so the same numbers. Needs step t's spike list ascending without repeats (what a
+ * threshold step lists); returns false, doing nothing, when it is not.
+ */
+export function thresholdStep(est: RateEstimator, history: SpikeHistory, t: number, spec: HomeostasisSpec, dtS: number, offset: Float64Array): boolean {
+  const lists = history.lists;
+  const at = history.offset(t);
+  const n = history.count(t);
+  for (let q = at + 1; q < at + n; q++) if (!(lists[q]! > lists[q - 1]!)) return false;
+  const N = est.size;
+  const r = est.r;
+  const K = est.alpha.length;
+  const target = spec.target_hz;
+  const end = at + n;
+  let q = at;
+  let next = q < end ? lists[q]! : -1;
+  if (K === 2) {
+    const a0 = est.alpha[0]!;
+    const a1 = est.alpha[1]!;
+    const k0 = est.kick[0]!;
+    const k1 = est.kick[1]!;
+    const g0 = spec.timescales[0]!.gain;
+    const g1 = spec.timescales[1]!.gain;
+    for (let j = 0; j < N; j++) {
+      let r0 = r[j]! * a0;
+      let r1 = r[N + j]! * a1;
+      if (j === next) {
+        r0 = r0 + k0;
+        r1 = r1 + k1;
+        next = ++q < end ? lists[q]! : -1;
+      }
+      r[j] = r0;
+      r[N + j] = r1;
+      let u = 0;
+      u += g0 * (r0 - target);
+      u += g1 * (r1 - target);
+      offset[j] = offset[j]! + u * dtS;
+    }
+    return true;
+  }
+  const gains = Float64Array.from(spec.timescales, (s) => s.gain);
+  for (let j = 0; j < N; j++) {
+    const spiked = j === next;
+    if (spiked) next = ++q < end ? lists[q]! : -1;
+    let u = 0;
+    for (let k = 0; k < K; k++) {
+      let rk = r[k * N + j]! * est.alpha[k]!;
+      if (spiked) rk = rk + est.kick[k]!;
+      r[k * N + j] = rk;
+      u += gains[k]! * (rk - target);
+    }
+    offset[j] = offset[j]! + u * dtS;
+  }
+  return true;
 }
 
 export function createController(spec: HomeostasisSpec, ctx: BuildContext): HomeostasisRuntime {
@@ -62,6 +135,7 @@ export function createController(spec: HomeostasisSpec, ctx: BuildContext): Home
     enabled: spec.enabled,
     estimator,
     end(t) {
+      if (spec.controller === 'threshold' && this.enabled && thresholdStep(estimator, pop.history, t, spec, dtS, offset)) return;
       estimator.update(pop.history, t);
       if (!this.enabled) return;
       controlSignal(estimator, spec, dtS, u);
