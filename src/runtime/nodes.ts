@@ -33,6 +33,7 @@ import type { TruthLabel } from './label-timeline.js';
 import { packetOf, type EventPacket, type Geometry } from '../events/packet.js';
 import { backendByName } from '../snn/backends/select.js';
 import { buildNetwork, type Network } from '../snn/network.js';
+import { warmUp } from '../snn/warmup.js';
 import type { NetworkSpec } from '../snn/spec.js';
 import { SpecError } from '../snn/spec-error.js';
 import { validateSpec } from '../snn/validate.js';
@@ -450,12 +451,14 @@ defineOp(
       backend: field(str(['cpu', 'wasm']), "engine backend (default 'cpu')"),
       learning: field(bool, 'learning on (default true)'),
       snapshot: field({ type: 'array', items: str() }, 'populations whose state goes with each step (LIF membranes, logistic probabilities)'),
+      warmup: field(bool, 'before the first step, run the network briefly on synthetic input and restore it exactly, so the first live steps do not wait on compilation (default true)'),
     },
   },
   async (p, ctx) => {
     const spec = resolveNetwork(p.network as Params, ctx.baseDir);
     const network = buildNetwork(spec, { backend: await backendByName((p.backend as string | undefined) ?? 'cpu') });
     if (p.learning === false) network.setLearning(false);
+    if (p.warmup !== false) warmUp(network);
     const input = (p.input as string | undefined) ?? spec.populations.find((q) => q.model === 'input')!.name;
     return { operator: snn({ network, input, outputs: p.outputs as string[] | undefined, snapshot: p.snapshot as string[] | undefined }) as OperatorFunction<unknown, unknown>, network };
   },
