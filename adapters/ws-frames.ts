@@ -25,6 +25,8 @@ export interface CountFrame {
   readonly events: number;
   /** width × height counts, row-major (index y × width + x), saturating at 255. */
   readonly counts: Uint8Array;
+  /** Optional: the ascending indices of the non-zero counts (FrameAccumulator gives them; encoders then skip the scan). */
+  readonly nonZero?: Int32Array;
 }
 
 const MAGIC = [0x53, 0x46, 0x46, 0x31]; // "SFF1"
@@ -34,14 +36,26 @@ export function isFrameBytes(b: Uint8Array): boolean {
   return b.length >= 4 && b[0] === MAGIC[0] && b[1] === MAGIC[1] && b[2] === MAGIC[2] && b[3] === MAGIC[3];
 }
 
-/** The counts section: dense or sparse, whichever is smaller. */
-function countsPayload(counts: Uint8Array): { layout: 0 | 1; bytes: Uint8Array } {
+/**
+ * The counts section: dense or sparse, whichever is smaller. `nonZero`, when the caller knows it: the
+ * ascending indices of the non-zero counts (spares a scan of every pixel).
+ */
+function countsPayload(counts: Uint8Array, nonZero?: Int32Array): { layout: 0 | 1; bytes: Uint8Array } {
   let nnz = 0;
-  for (let i = 0; i < counts.length; i++) if (counts[i] !== 0) nnz++;
+  if (nonZero) nnz = nonZero.length;
+  else for (let i = 0; i < counts.length; i++) if (counts[i] !== 0) nnz++;
   if (4 + nnz * 5 >= counts.length) return { layout: 0, bytes: counts };
   const out = new Uint8Array(4 + nnz * 5);
   const dv = new DataView(out.buffer);
   dv.setUint32(0, nnz, true);
+  if (nonZero) {
+    for (let k = 0; k < nnz; k++) {
+      const i = nonZero[k]!;
+      dv.setUint32(4 + k * 4, i, true);
+      out[4 + nnz * 4 + k] = counts[i]!;
+    }
+    return { layout: 1, bytes: out };
+  }
   for (let i = 0, k = 0; i < counts.length; i++) {
     const c = counts[i]!;
     if (c === 0) continue;
@@ -76,7 +90,7 @@ const fromUtf8 = new TextDecoder();
 
 export function encodeFrame(f: CountFrame): Uint8Array {
   const src = utf8.encode(f.source);
-  const { layout, bytes } = countsPayload(f.counts);
+  const { layout, bytes } = countsPayload(f.counts, f.nonZero);
   const out = new Uint8Array(HEADER + src.length + bytes.length);
   const dv = new DataView(out.buffer);
   out.set(MAGIC, 0);
@@ -134,8 +148,8 @@ function fromBase64(s: string): Uint8Array {
 }
 
 export function frameToJson(f: CountFrame): string {
-  const { layout, bytes } = countsPayload(f.counts);
-  const { counts: _c, ...rest } = f;
+  const { layout, bytes } = countsPayload(f.counts, f.nonZero);
+  const { counts: _c, nonZero: _n, ...rest } = f;
   return JSON.stringify({ version: 1, frame: { ...rest, layout: layout ? 'sparse' : 'dense', counts: toBase64(bytes) } });
 }
 
@@ -169,12 +183,19 @@ interface Window {
   events: number;
   geometry: Geometry;
   counts: Uint8Array;
+  /** Pixels whose count left 0 in this window, in first-touch order: what to encode and to clear. */
+  touched: Int32Array;
+  nTouched: number;
 }
 
 /**
  * Accumulates event packets into one frame per window of event time, per source. A frame is emitted
  * when an event at or past its window's end arrives (or on flush), so a stalled stream holds its
  * last window until flushed. Events outside the geometry are counted in `clipped` and skipped.
+ *
+ * The emitted frame's `counts` (and `nonZero`) are the accumulator's own buffers, valid during the
+ * `emit` call only: they are cleared and refilled for the next window (copy to keep). Only the pixels
+ * the window touched are cleared, so a frame costs its events, not its width × height.
  */
 export class FrameAccumulator {
   private readonly windows = new Map<string, Window>();
@@ -199,29 +220,44 @@ export class FrameAccumulator {
     let w = this.windows.get(source);
     if (!w || w.geometry.width !== g.width || w.geometry.height !== g.height) {
       if (w) this.emitWindow(source, w, emit);
-      w = { sequence: w ? w.sequence : 0, start: this.windowStart(p.t[0]!), events: 0, geometry: g, counts: new Uint8Array(g.width * g.height) };
+      const pixels = g.width * g.height;
+      w = { sequence: w ? w.sequence : 0, start: this.windowStart(p.t[0]!), events: 0, geometry: g, counts: new Uint8Array(pixels), touched: new Int32Array(pixels), nTouched: 0 };
       this.windows.set(source, w);
     }
     const { width, height } = g;
-    const end = () => w!.start + this.windowUs;
-    let windowEnd = end();
+    const { x, y, t } = p;
+    // Locals in the loop, written back before each emit and at the end.
+    const { counts, touched } = w;
+    let windowEnd = w.start + this.windowUs;
+    let events = w.events;
+    let nTouched = w.nTouched;
+    let clipped = 0;
     for (let i = 0; i < p.length; i++) {
-      const t = p.t[i]!;
-      if (t >= windowEnd) {
+      const ti = t[i]!;
+      if (ti >= windowEnd) {
+        w.events = events;
+        w.nTouched = nTouched;
         this.emitWindow(source, w, emit);
-        w.start = this.windowStart(t);
-        windowEnd = end();
+        events = 0;
+        nTouched = 0;
+        w.start = this.windowStart(ti);
+        windowEnd = w.start + this.windowUs;
       }
-      const x = p.x[i]!;
-      const y = p.y[i]!;
-      if (x >= width || y >= height) {
-        this.clipped++;
+      const xi = x[i]!;
+      const yi = y[i]!;
+      if (xi >= width || yi >= height) {
+        clipped++;
         continue;
       }
-      const k = y * width + x;
-      if (w.counts[k]! < 255) w.counts[k]!++;
-      w.events++;
+      const k = yi * width + xi;
+      const c = counts[k]!;
+      if (c === 0) touched[nTouched++] = k;
+      if (c < 255) counts[k] = c + 1;
+      events++;
     }
+    w.events = events;
+    w.nTouched = nTouched;
+    this.clipped += clipped;
   }
 
   /** Emits every non-empty window held. */
@@ -235,10 +271,15 @@ export class FrameAccumulator {
 
   private emitWindow(source: string, w: Window, emit: (f: CountFrame) => void): void {
     if (w.events === 0) return;
-    const counts = w.counts;
+    const { counts } = w;
+    const nonZero = w.touched.subarray(0, w.nTouched).sort();
     w.sequence++;
-    emit({ sequence: w.sequence, source, width: w.geometry.width, height: w.geometry.height, windowStartUs: w.start, windowUs: this.windowUs, events: w.events, counts });
-    w.counts = new Uint8Array(counts.length);
-    w.events = 0;
+    try {
+      emit({ sequence: w.sequence, source, width: w.geometry.width, height: w.geometry.height, windowStartUs: w.start, windowUs: this.windowUs, events: w.events, counts, nonZero });
+    } finally {
+      for (let k = 0; k < nonZero.length; k++) counts[nonZero[k]!] = 0;
+      w.events = 0;
+      w.nTouched = 0;
+    }
   }
 }

@@ -1,0 +1,63 @@
+// FrameAccumulator: per-window counts from the touched pixels only, buffers reused between windows,
+// and the encoders' output equal to that of a frame without the non-zero list (a full scan).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { FrameAccumulator, decodeFrame, encodeFrame, frameFromJson, frameToJson, type CountFrame } from '../../adapters/ws-frames.js';
+import { packetOf } from '../../src/events/packet.js';
+import { Rng } from '../../src/emulator/rng.js';
+
+test('frames: counts per window match a direct count, only touched pixels are cleared, encodings match a full scan', () => {
+  const W = 40;
+  const H = 30;
+  const rng = new Rng(3, 4);
+  const n = 20000;
+  const x = new Uint16Array(n);
+  const y = new Uint16Array(n);
+  const t = new Float64Array(n);
+  const p = new Uint8Array(n);
+  for (let i = 0; i < n; i++) {
+    // Events clustered in a few pixels so some saturate at 255; times ascending over ~10 windows.
+    x[i] = rng.uniform() < 0.5 ? 5 : Math.floor(rng.uniform() * W);
+    y[i] = rng.uniform() < 0.5 ? 7 : Math.floor(rng.uniform() * H);
+    t[i] = i * 0.5;
+  }
+  const acc = new FrameAccumulator(1000);
+  const frames: { f: CountFrame; counts: Uint8Array; nonZero: Int32Array; bytes: Uint8Array; json: string }[] = [];
+  let buffer: Uint8Array | undefined;
+  const emit = (f: CountFrame) => {
+    // Encoded now, while the buffers are valid; copies kept for the checks.
+    frames.push({ f, counts: f.counts.slice(), nonZero: f.nonZero!.slice(), bytes: encodeFrame(f), json: frameToJson(f) });
+    if (buffer) assert.equal(f.counts, buffer, 'the counts buffer is reused');
+    buffer = f.counts;
+  };
+  // In packets of uneven size, so windows straddle packets.
+  for (let at = 0; at < n; ) {
+    const len = Math.min(n - at, 1 + Math.floor(rng.uniform() * 3000));
+    acc.add(packetOf(x.subarray(at, at + len), y.subarray(at, at + len), t.subarray(at, at + len), p.subarray(at, at + len), { width: W, height: H }, { format: 'test' }), emit);
+    at += len;
+  }
+  acc.flush(emit);
+  assert.equal(frames.length, 10);
+  for (const [k, fr] of frames.entries()) {
+    const want = new Uint8Array(W * H);
+    let events = 0;
+    for (let i = 0; i < n; i++) {
+      if (Math.floor(t[i]! / 1000) !== k) continue;
+      events++;
+      const j = y[i]! * W + x[i]!;
+      if (want[j]! < 255) want[j]!++;
+    }
+    assert.deepEqual(Array.from(fr.counts), Array.from(want), `window ${k} counts`);
+    assert.equal(fr.f.events, events);
+    assert.deepEqual(Array.from(fr.nonZero), Array.from(want.keys()).filter((j) => want[j]! > 0), `window ${k}: non-zero list ascending and complete`);
+    // Without the list (a plain frame), the encoders scan every pixel: the same bytes and JSON.
+    const plain = { ...fr.f, counts: fr.counts, nonZero: undefined };
+    assert.deepEqual(fr.bytes, encodeFrame(plain));
+    assert.equal(fr.json, frameToJson(plain));
+    assert.deepEqual(Array.from(decodeFrame(fr.bytes).counts), Array.from(want));
+    assert.deepEqual(Array.from(frameFromJson(JSON.parse(fr.json).frame).counts), Array.from(want));
+  }
+  assert.ok(frames.some((fr) => fr.counts.includes(255)), 'a saturated pixel was exercised');
+  // After the last emit the shared buffer is clear again.
+  assert.ok(buffer!.every((c) => c === 0));
+});
