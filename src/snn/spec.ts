@@ -108,9 +108,15 @@ export interface ConvProjectionSpec extends ProjectionBase {
   readonly kernel_size: number;
   readonly delays: number;
   readonly stride: number;
-  /** C_out·C_in·delays·K·K values, or an initialiser. */
+  /** C_out·C_in·delays·K·K values (C_out with per_channel), or an initialiser. */
   readonly weight: readonly number[] | Init;
   readonly seed?: number;
+  /**
+   * One weight per output channel, shared by all of that channel's taps (C_out weights): the
+   * projection adds w_c × (input spikes in the receptive field over the delays). A dense term such
+   * as "activity anywhere in the patch" then costs one weight per channel instead of a full kernel.
+   */
+  readonly per_channel?: boolean;
 }
 
 // ---------------------------------------------------------------- plasticity

@@ -192,7 +192,8 @@ function validateConv(
   from: PopulationSpec,
   to: PopulationSpec,
 ): ConvProjectionSpec {
-  noUnknownKeys(o, ['name', 'kind', 'from', 'to', 'kernel_size', 'delays', 'stride', 'weight', 'seed'], f);
+  noUnknownKeys(o, ['name', 'kind', 'from', 'to', 'kernel_size', 'delays', 'stride', 'weight', 'seed', 'per_channel'], f);
+  const perChannel = o.per_channel === undefined ? false : o.per_channel === true ? true : o.per_channel === false ? false : bad(`${f}.per_channel`, 'must be true or false');
   const k = positiveInteger(o.kernel_size, `${f}.kernel_size`);
   const delays = positiveInteger(o.delays, `${f}.delays`);
   if (delays > MAX_DELAY_STEPS) throw new SpecError(`${f}.delays`, `exceeds the maximum of ${MAX_DELAY_STEPS} steps`);
@@ -205,9 +206,9 @@ function validateConv(
   const eh = Math.floor((h - k) / stride) + 1;
   const ew = Math.floor((w - k) / stride) + 1;
   if (oh !== eh || ow !== ew) throw new SpecError(`${f}.to`, `population '${to.name}' has shape [${cout}, ${oh}, ${ow}] but the convolution gives [${cout}, ${eh}, ${ew}]`);
-  const n = cout * cin * delays * k * k;
+  const n = perChannel ? cout : cout * cin * delays * k * k;
   const weight = Array.isArray(o.weight) ? Array.from(numberArray(o.weight, `${f}.weight`, n)) : validateInit(o.weight, `${f}.weight`, false);
-  return { ...base, kind: 'conv', kernel_size: k, delays, stride, weight };
+  return { ...base, kind: 'conv', kernel_size: k, delays, stride, weight, ...(perChannel ? { per_channel: true } : {}) };
 }
 
 function validateRule(raw: unknown, f: string, dt: number, projections: Map<string, ProjectionSpec>, pops: Map<string, PopulationSpec>): PlasticitySpec {

@@ -212,7 +212,7 @@ function geometry(ex: SnnExports, b: ArrayBufferLike, g: ConvKernel): number {
 function deliverConv(g: ConvKernel, pre: SpikeHistory, t: number, target: Float64Array): void {
   const b = target.buffer;
   const ex = instances.get(b as ArrayBuffer);
-  if (!ex || g.weight.buffer !== b || pre.lists.buffer !== b || pre.counts.buffer !== b || g.k * g.k > ex.convMaxPairs()) {
+  if (!ex || g.perChannel || g.weight.buffer !== b || pre.lists.buffer !== b || pre.counts.buffer !== b || g.k * g.k > ex.convMaxPairs()) {
     wasmKernelCalls.reference++;
     return convDeliver(g, pre, t, target);
   }
@@ -223,7 +223,7 @@ function deliverConv(g: ConvKernel, pre: SpikeHistory, t: number, target: Float6
 function gradientConv(g: ConvKernel, pre: SpikeHistory, t: number, e: Float64Array, mask: Uint8Array | undefined, grad: Float64Array, touched: Int32Array, seen: Uint8Array, rows?: Uint8Array): number {
   const b = grad.buffer;
   const ex = instances.get(b as ArrayBuffer);
-  if (!ex || e.buffer !== b || (mask && mask.buffer !== b) || (rows && rows.buffer !== b) || touched.buffer !== b || seen.buffer !== b || pre.lists.buffer !== b || pre.counts.buffer !== b || g.k * g.k > ex.convMaxPairs()) {
+  if (!ex || g.perChannel || e.buffer !== b || (mask && mask.buffer !== b) || (rows && rows.buffer !== b) || touched.buffer !== b || seen.buffer !== b || pre.lists.buffer !== b || pre.counts.buffer !== b || g.k * g.k > ex.convMaxPairs()) {
     wasmKernelCalls.reference++;
     return convGradient(g, pre, t, e, mask, grad, touched, seen, rows);
   }

@@ -10,7 +10,9 @@
  * receptive field holds it: cost = spikes in the last `delays` steps × C_out × (K/stride)².
  *
  * Layouts (row-major): input i = (ci·H + y)·W + x, output o = (c·OH + oy)·OW + ox,
- * kernel w = (((c·C_in + ci)·D + d)·K + ky)·K + kx.
+ * kernel w = (((c·C_in + ci)·D + d)·K + ky)·K + kx. With per_channel, one weight per channel:
+ * a[c, oy, ox] += W[c] · (input spikes in the receptive field over the delays), the count formed
+ * once per position and multiplied (not added tap by tap: the sums round differently).
  *
  * Arrivals are visited in the synapse table's order (earlier spikes first, then ascending input
  * index), so the sums round exactly as an equivalent sparse projection's would.
@@ -33,8 +35,10 @@ export interface ConvKernel {
   readonly stride: number;
   /** D: taps at delays 0 … D − 1. */
   readonly delays: number;
-  /** C_out·C_in·D·K·K shared weights (in the arena). */
+  /** C_out·C_in·D·K·K shared weights (in the arena); C_out with perChannel. */
   readonly weight: Float64Array;
+  /** One weight per output channel for all its taps (spec per_channel): entry w of a tap reads weight[c]. */
+  readonly perChannel?: boolean;
 }
 
 export interface ConvProjectionRuntime extends ProjectionRuntime {
@@ -101,6 +105,7 @@ export function forEachConvArrival(g: ConvKernel, pre: SpikeHistory, t: number, 
  */
 export function convDeliver(g: ConvKernel, pre: SpikeHistory, t: number, target: Float64Array): void {
   const { cin, h, w: W, cout, oh, ow, k, stride, delays: D, weight } = g;
+  if (g.perChannel) return perChannelDeliver(g, pre, t, target);
   const plane = h * W;
   const lists = pre.lists;
   for (let d = D - 1; d >= 0; d--) {
@@ -134,6 +139,85 @@ export function convDeliver(g: ConvKernel, pre: SpikeHistory, t: number, target:
 }
 
 /**
+ * counts[q] = input spikes in output position q's receptive field over the delays (the arrivals of
+ * step t at position q of any one channel); counts must be zero on entry. Returns how many positions
+ * it touched, listed in `at`.
+ */
+export function convCounts(g: ConvKernel, pre: SpikeHistory, t: number, counts: Float64Array, at: Int32Array): number {
+  const { h, w: W, oh, ow, k, stride, delays: D } = g;
+  const plane = h * W;
+  const lists = pre.lists;
+  let m = 0;
+  for (let d = D - 1; d >= 0; d--) {
+    const n = pre.count(t - d);
+    if (n === 0) continue;
+    const o0 = pre.offset(t - d);
+    for (let q = 0; q < n; q++) {
+      const i = lists[o0 + q]!;
+      const r = i - Math.floor(i / plane) * plane;
+      const y = Math.floor(r / W);
+      const x = r - y * W;
+      const kx0 = kyStart(x, stride, ow);
+      for (let ky = kyStart(y, stride, oh); ky < k && ky <= y; ky += stride) {
+        const oRow = ((y - ky) / stride) * ow;
+        for (let kx = kx0; kx < k && kx <= x; kx += stride) {
+          const o = oRow + (x - kx) / stride;
+          if (counts[o] === 0) at[m++] = o;
+          counts[o] = counts[o]! + 1;
+        }
+      }
+    }
+  }
+  return m;
+}
+
+/** Scratch of convCounts per kernel (positions' counts and the list of touched ones). */
+const countScratch = new WeakMap<ConvKernel, { counts: Float64Array; at: Int32Array }>();
+function scratchOf(g: ConvKernel): { counts: Float64Array; at: Int32Array } {
+  let s = countScratch.get(g);
+  if (!s) countScratch.set(g, (s = { counts: new Float64Array(g.oh * g.ow), at: new Int32Array(g.oh * g.ow) }));
+  return s;
+}
+
+/** per_channel delivery: target[c, q] += W[c] · counts[q], for the positions with input. */
+function perChannelDeliver(g: ConvKernel, pre: SpikeHistory, t: number, target: Float64Array): void {
+  const { counts, at } = scratchOf(g);
+  const m = convCounts(g, pre, t, counts, at);
+  const P = g.oh * g.ow;
+  for (let c = 0; c < g.cout; c++) {
+    const wc = g.weight[c]!;
+    for (let j = 0; j < m; j++) {
+      const o = c * P + at[j]!;
+      target[o] = target[o]! + wc * counts[at[j]!]!;
+    }
+  }
+  for (let j = 0; j < m; j++) counts[at[j]!] = 0;
+}
+
+/** per_channel gradient: grad[c] += Σ_q e[c, q] · counts[q] (mask and rows as convGradient). */
+function perChannelGradient(g: ConvKernel, pre: SpikeHistory, t: number, e: Float64Array, mask: Uint8Array | undefined, grad: Float64Array, touched: Int32Array, seen: Uint8Array, rows?: Uint8Array): number {
+  const { counts, at } = scratchOf(g);
+  const m = convCounts(g, pre, t, counts, at);
+  const P = g.oh * g.ow;
+  let nt = 0;
+  for (let c = 0; c < g.cout; c++) {
+    if ((mask && mask[c]) || m === 0) continue;
+    let sum = grad[c]!;
+    for (let j = 0; j < m; j++) {
+      const q = at[j]!;
+      if (!rows || rows[q]) sum += e[c * P + q]! * counts[q]!;
+    }
+    grad[c] = sum;
+    if (!seen[c]) {
+      seen[c] = 1;
+      touched[nt++] = c;
+    }
+  }
+  for (let j = 0; j < m; j++) counts[at[j]!] = 0;
+  return nt;
+}
+
+/**
  * The readout's gradient over a conv kernel (plasticity/readout.ts): grad[w] += e[o] for every
  * arrival (w, o) of step t whose entry is not masked, in forEachConvArrival's order; each entry
  * touched for the first time is flagged in seen and listed in touched. Returns how many were listed.
@@ -154,6 +238,7 @@ export function convGradient(
   seen: Uint8Array,
   rows?: Uint8Array,
 ): number {
+  if (g.perChannel) return perChannelGradient(g, pre, t, e, mask, grad, touched, seen, rows);
   let nt = 0;
   const plane = g.oh * g.ow;
   forEachConvArrival(g, pre, t, (w, o) => {
@@ -173,7 +258,8 @@ export function createConvProjection(spec: ConvProjectionSpec, from: PopulationR
   const [cout, oh, ow] = to.spec.shape as [number, number, number];
   const k = spec.kernel_size;
   const D = spec.delays;
-  const n = cout * cin * D * k * k;
+  const perChannel = spec.per_channel === true;
+  const n = perChannel ? cout : cout * cin * D * k * k;
   const weight = ctx.arena.f64(`${spec.name}.weight`, n);
   if (Array.isArray(spec.weight)) {
     weight.set(spec.weight as readonly number[]);
@@ -182,7 +268,7 @@ export function createConvProjection(spec: ConvProjectionSpec, from: PopulationR
     for (let s = 0; s < n; s++) weight[s] = drawInit(spec.weight as Exclude<ConvProjectionSpec['weight'], readonly number[]>, rng, false);
   }
   if (from.history.slots < D) throw new RangeError(`conv '${spec.name}': '${from.spec.name}' keeps ${from.history.slots} steps of spikes, the kernel needs ${D}`);
-  const kernel: ConvKernel = { cin, h, w, cout, oh, ow, k, stride: spec.stride, delays: D, weight };
+  const kernel: ConvKernel = { cin, h, w, cout, oh, ow, k, stride: spec.stride, delays: D, weight, ...(perChannel ? { perChannel } : {}) };
   const deliver = ctx.backend.kernels.convDeliver ?? convDeliver;
   return {
     spec,
