@@ -1,7 +1,7 @@
 /**
  * `npm run bench -- motion [--quick] [--train-seeds N] [--rounds N] [--eval-seeds N] [--eval-steps N]
  *   [--directions N] [--speeds a,b,c] [--size PX] [--kernel K] [--delays D] [--stride S] [--segment-steps N]
- *   [--sgd | --adam] [--softmax] [--vote p|logit] [--lr X] [--average-from F] [--finetune-seeds N] [--finetune-lr X]`
+ *   [--sgd | --adam] [--softmax] [--count-term] [--vote p|logit] [--lr X] [--average-from F] [--finetune-seeds N] [--finetune-lr X]`
  *
  * Motion direction × speed after Grimaldi & Perrinet 2023 (src/tasks/motion-direction.ts): a
  * heterogeneous-delay conv layer (classes × 2 polarities × D delays × K × K shared weights) with
@@ -26,7 +26,7 @@
  * segments.
  */
 import { wasmBackend } from '../src/snn/backends/wasm.js';
-import { createMotionModel, nonZeroWeights, pruneMotionGradually, pruneMotionKernel, runMotion, snapshotMotion, trainMotion, type MotionDirectionOptions } from '../src/tasks/motion-direction.js';
+import { centreMotionKernel, createMotionModel, nonZeroWeights, pruneMotionGradually, pruneMotionKernel, runMotion, snapshotMotion, trainMotion, type MotionDirectionOptions } from '../src/tasks/motion-direction.js';
 
 interface Settings {
   trainSeeds: number;
@@ -71,6 +71,7 @@ function parseArgs(args: string[]): Settings {
     else if (a === '--sgd') m.optimizer = 'sgd';
     else if (a === '--adam') m.optimizer = 'adam';
     else if (a === '--softmax') m.loss = 'softmax';
+    else if (a === '--count-term') m.countTerm = true;
     else if (a === '--vote') {
       const v = value();
       if (v !== 'p' && v !== 'logit') throw new Error(`${a} needs p or logit`);
@@ -122,6 +123,10 @@ export async function main(args: string[]): Promise<Record<string, unknown>> {
     },
   });
   const trainMs = performance.now() - t0;
+  // Count term: each class kernel's mean moves into its count weight (the same network), so pruning
+  // cuts deviations from the mean; the count weights are counted against every level's budget.
+  if (o.countTerm) centreMotionKernel(model);
+  const countWeights = model.count.length;
   const restore = snapshotMotion(model);
   const evalSeeds = Array.from({ length: s.evalSeeds }, (_, k) => 9000 + k);
   const score = (): number => runMotion(model, { seeds: evalSeeds, rounds: 1, learn: false, segmentSteps: s.evalSteps, vote: s.vote }).accuracy;
@@ -151,7 +156,8 @@ export async function main(args: string[]): Promise<Record<string, unknown>> {
   let nextSeed = 5000;
   for (const l of levels) {
     restore();
-    pruneMotionKernel(model, l.keep);
+    const kernelKeep = l.keep - countWeights;
+    pruneMotionKernel(model, kernelKeep, o.countTerm === true);
     const kept = nonZeroWeights(model);
     const accuracy = score();
     let gradual: number | undefined;
@@ -159,7 +165,7 @@ export async function main(args: string[]): Promise<Record<string, unknown>> {
     if (s.finetuneSeeds > 0) {
       gradualFrom();
       const seeds = Array.from({ length: s.finetuneSeeds }, () => nextSeed++);
-      pruneMotionGradually(model, { keep: l.keep, seeds, rounds: s.rounds, learningRate: s.finetuneLr, onSeed: (_, r) => (finetuneSegments += r.segments.length) });
+      pruneMotionGradually(model, { keep: kernelKeep, seeds, rounds: s.rounds, learningRate: s.finetuneLr, onSeed: (_, r) => (finetuneSegments += r.segments.length) });
       gradualKept = nonZeroWeights(model);
       gradual = score();
       gradualFrom = snapshotMotion(model);
