@@ -64,9 +64,11 @@ function kyStart(y: number, stride: number, n: number): number {
 /**
  * Calls visit(w, o) for every (kernel entry, output unit) pair carrying input at step t: an input
  * spike of step t − d at (ci, y, x) reaches output (c, oy, ox) through W[c][ci][d][y − oy·s][x − ox·s].
+ * `channels` (default all): visit output channels 0 … channels − 1 only.
  */
-export function forEachConvArrival(g: ConvKernel, pre: SpikeHistory, t: number, visit: (w: number, o: number) => void): void {
-  const { cin, h, w: W, cout, oh, ow, k, stride, delays: D } = g;
+export function forEachConvArrival(g: ConvKernel, pre: SpikeHistory, t: number, visit: (w: number, o: number) => void, channels = g.cout): void {
+  const { cin, h, w: W, oh, ow, k, stride, delays: D } = g;
+  const cout = channels;
   const plane = h * W;
   const lists = pre.lists;
   for (let d = D - 1; d >= 0; d--) {
@@ -144,30 +146,18 @@ export function convDeliver(g: ConvKernel, pre: SpikeHistory, t: number, target:
  * it touched, listed in `at`.
  */
 export function convCounts(g: ConvKernel, pre: SpikeHistory, t: number, counts: Float64Array, at: Int32Array): number {
-  const { h, w: W, oh, ow, k, stride, delays: D } = g;
-  const plane = h * W;
-  const lists = pre.lists;
   let m = 0;
-  for (let d = D - 1; d >= 0; d--) {
-    const n = pre.count(t - d);
-    if (n === 0) continue;
-    const o0 = pre.offset(t - d);
-    for (let q = 0; q < n; q++) {
-      const i = lists[o0 + q]!;
-      const r = i - Math.floor(i / plane) * plane;
-      const y = Math.floor(r / W);
-      const x = r - y * W;
-      const kx0 = kyStart(x, stride, ow);
-      for (let ky = kyStart(y, stride, oh); ky < k && ky <= y; ky += stride) {
-        const oRow = ((y - ky) / stride) * ow;
-        for (let kx = kx0; kx < k && kx <= x; kx += stride) {
-          const o = oRow + (x - kx) / stride;
-          if (counts[o] === 0) at[m++] = o;
-          counts[o] = counts[o]! + 1;
-        }
-      }
-    }
-  }
+  // Channel 0's arrivals: output index o of channel 0 is the position.
+  forEachConvArrival(
+    g,
+    pre,
+    t,
+    (_, o) => {
+      if (counts[o] === 0) at[m++] = o;
+      counts[o] = counts[o]! + 1;
+    },
+    1,
+  );
   return m;
 }
 
