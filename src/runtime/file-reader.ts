@@ -10,6 +10,7 @@
 import { open } from 'node:fs/promises';
 import { Observable } from 'rxjs';
 import { slicePacket, type EventPacket } from '../events/packet.js';
+import { PacketPool } from '../events/pool.js';
 import { createDecoder, detectFormat } from '../formats/registry.js';
 import { ReplayClock, Sleeper } from '../../adapters/pacing.js';
 
@@ -31,6 +32,8 @@ export interface PausableFileStats {
   paused: boolean;
   /** Times the reading waited for the queue. */
   pauses: number;
+  /** Decoded packets whose buffers came back (recycle). */
+  recycled: number;
 }
 
 export interface PausableFile {
@@ -38,10 +41,20 @@ export interface PausableFile {
   readonly stats: PausableFileStats;
   pause(): void;
   resume(): void;
+  /**
+   * The consumer is done with a packet this source emitted (and keeps nothing of it): once the last
+   * slice of a decoded packet is recycled, its buffers go back to the reader's pool for the next
+   * packets. Optional: packets never recycled are garbage-collected as usual.
+   */
+  recycle(packet: EventPacket): void;
 }
 
 export function pausableFile(path: string, o: PausableFileOptions = {}): PausableFile {
-  const stats: PausableFileStats = { bytes: 0, events: 0, packets: 0, errors: 0, paused: false, pauses: 0 };
+  const stats: PausableFileStats = { bytes: 0, events: 0, packets: 0, errors: 0, paused: false, pauses: 0, recycled: 0 };
+  // The decoders' buffers: recycled ones are handed out again. The last slice of each decoded packet
+  // maps to the packet, whose pool holder is dropped when that slice is recycled.
+  const pool = new PacketPool(65536, 8);
+  const lastSlice = new WeakMap<EventPacket, EventPacket>();
   let wake: (() => void) | undefined;
   const gate = async (): Promise<void> => {
     while (stats.paused) await new Promise<void>((r) => (wake = r));
@@ -82,6 +95,7 @@ export function pausableFile(path: string, o: PausableFileOptions = {}): Pausabl
               await gate();
               if (stopped) return;
               const part = slicePacket(pk, i, j);
+              if (j === pk.length) lastSlice.set(part, pk);
               stats.events += part.length;
               stats.packets++;
               sub.next(part);
@@ -95,7 +109,7 @@ export function pausableFile(path: string, o: PausableFileOptions = {}): Pausabl
             shift += latest + 1 - first;
             first = NaN;
           }
-          const dec = createDecoder(format, { uri: path });
+          const dec = createDecoder(format, { uri: path, pool });
           let pos = 0;
           for (;;) {
             const { bytesRead } = await h.read(buf, 0, buf.length, pos);
@@ -132,6 +146,12 @@ export function pausableFile(path: string, o: PausableFileOptions = {}): Pausabl
     pause() {
       if (!stats.paused) stats.pauses++;
       stats.paused = true;
+    },
+    recycle(packet) {
+      const pk = lastSlice.get(packet);
+      if (!pk) return;
+      lastSlice.delete(packet);
+      if (pool.release(pk)) stats.recycled++;
     },
     resume() {
       stats.paused = false;

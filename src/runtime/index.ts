@@ -1,7 +1,7 @@
 /** The pipeline runtime: pipeline files, the node registry, the builder API and the runner. */
 import './nodes.js';
 import './presets.js';
-export { startPipeline, type RunOptions, type RunningPipeline, type RunResult, type PipelineMetrics, type LatencyFigures } from './runtime.js';
+export { startPipeline, packetsRecyclable, type RunOptions, type RunningPipeline, type RunResult, type PipelineMetrics, type LatencyFigures } from './runtime.js';
 export { pipeline, PipelineBuilder, toYaml, toJson } from './builder.js';
 export { loadPipelineFile, parsePipeline, type LoadedPipeline } from './pipeline-file.js';
 export { validatePipeline, pipelineIssues, PipelineError, type PipelineSpec, type NodeSpec, type QueueSpec, type CheckpointSpec } from './pipeline.js';

@@ -74,6 +74,8 @@ export interface BuiltSource {
   /** Ground truth (labelled sources): each class index with the event time it holds from. */
   readonly labels?: Observable<TruthLabel>;
   readonly stats: () => Record<string, number>;
+  /** The runtime is done with a delivered item (every consumer releases its input): its buffers may be reused. */
+  readonly recycle?: (item: unknown) => void;
 }
 
 export interface BuiltOp {
@@ -144,7 +146,7 @@ defineSource(
       chunkSize: p.chunkSize as number | undefined,
       maxEvents: p.maxEvents as number | undefined,
     });
-    return { stream: f.stream, pause: f.pause, resume: f.resume, stats: () => numStats(f.stats) };
+    return { stream: f.stream, pause: f.pause, resume: f.resume, recycle: (item) => f.recycle(item as EventPacket), stats: () => numStats(f.stats) };
   },
 );
 registerNodeCheck('source', 'file', (p, path, ctx) =>
@@ -346,8 +348,10 @@ registerNodeCheck('sink', 'serial', framingCheck((f) => new SerialFrameEncoder(f
 
 // ------------------------------------------------------------------------------------ operators
 
-const eventOp = (name: string, doc: string, params: Record<string, FieldSchema>, build: (p: Params) => OperatorFunction<EventPacket, EventPacket>): void =>
-  defineOp({ name, doc, params, accepts: ['events'], produces: 'events' }, (p) => ({ operator: build(p) as OperatorFunction<unknown, unknown> }));
+// Each of these maps a packet to a new one (or passes it on) during the call and keeps nothing of it
+// (releasesInput), except hotPixels, which holds packets while it calibrates.
+const eventOp = (name: string, doc: string, params: Record<string, FieldSchema>, build: (p: Params) => OperatorFunction<EventPacket, EventPacket>, releasesInput = true): void =>
+  defineOp({ name, doc, params, accepts: ['events'], produces: 'events', releasesInput }, (p) => ({ operator: build(p) as OperatorFunction<unknown, unknown> }));
 
 eventOp('denoise', 'Drops events without a recent neighbour (background activity filter).', { windowUs: field(num({ gt: 0 }), 'support window (µs)', true), radius: field(int({ ge: 1 }), 'neighbourhood radius (default 1)') }, (p) =>
   denoise({ windowUs: p.windowUs as number, radius: p.radius as number | undefined }),
@@ -364,6 +368,7 @@ eventOp(
     thresholdHz: field(num({ gt: 0 }), 'rate above which a pixel is hot'),
   },
   (p) => hotPixels({ pixels: p.pixels as { x: number; y: number }[] | undefined, calibrationUs: p.calibrationUs as number | undefined, thresholdHz: p.thresholdHz as number | undefined }),
+  false,
 );
 eventOp(
   'roi',
@@ -387,6 +392,7 @@ defineOp(
     doc: 'Cuts events into simulation steps of dtUs of event time (active input indices).',
     accepts: ['events'],
     produces: 'steps',
+    releasesInput: true, // copies the events into its own step arrays
     params: {
       dtUs: field(num({ gt: 0 }), 'step length (µs of event time)', true),
       layout: field(str(['p-y-x', 'y-x-p', 'y-x']), "input index layout (default 'p-y-x')"),
@@ -590,6 +596,7 @@ defineSink(
     doc: 'WebSocket server on localhost publishing events (and frames), spikes and decisions.',
     accepts: ['events', 'snn', 'decisions'],
     multiInput: true,
+    releasesInput: true, // encodes (and adds to frames) during the call
     params: {
       port: field(int({ ge: 0, le: 65535 }), 'port (default: --port, env PORT, else 8080; 0 = free)'),
       host: field(str(), 'bind address (default 127.0.0.1)'),
@@ -702,6 +709,7 @@ defineSink(
     doc: 'Prints decisions (or a summary of other items) as JSON lines on stdout.',
     accepts: ['events', 'steps', 'snn', 'decisions'],
     multiInput: true,
+    releasesInput: true,
     params: { every: field(int({ ge: 1 }), 'print every n-th item (default 1)') },
   },
   (p, ctx) => {

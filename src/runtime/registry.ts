@@ -27,6 +27,12 @@ export interface NodeTypeInfo {
   readonly pausable?: boolean;
   /** Sources that also give ground-truth labels (class indices) for accuracy. */
   readonly labels?: boolean;
+  /**
+   * Ops and sinks that are done with each input item when their call returns: they keep no reference
+   * to it or its arrays (they copy what they keep). When every node a source's packets can reach is
+   * such a node, the runtime recycles the packets' buffers once they are delivered.
+   */
+  readonly releasesInput?: boolean;
 }
 
 const types = new Map<string, NodeTypeInfo>();

@@ -40,6 +40,11 @@ export interface RunOptions {
   readonly print?: (line: string) => void;
   /** Default queue on a source edge: capacity (default 256 items). */
   readonly queueCapacity?: number;
+  /**
+   * Recycle a source's packet buffers once they are delivered, where every node they can reach
+   * releases its input (default true; see packetsRecyclable). false: leave them to the collector.
+   */
+  readonly recyclePackets?: boolean;
 }
 
 export interface LatencyFigures {
@@ -116,6 +121,25 @@ class LatencySample {
     const q = (p: number) => (v.length ? v[Math.min(v.length - 1, Math.floor(p * v.length))]! : 0);
     return { count: this.count, p50Ms: q(0.5), p90Ms: q(0.9), p99Ms: q(0.99), maxMs: this.max };
   }
+}
+
+/**
+ * Whether the event packets of source `id` can be recycled as soon as their delivery returns: every
+ * node they can reach releases its input (registry releasesInput). An events op may pass a packet on
+ * unchanged, so its consumers count too; nodes that make another kind (steps, decisions) end the walk.
+ */
+export function packetsRecyclable(spec: PipelineSpec, id: string): boolean {
+  const seen = new Set<string>();
+  const walk = (from: string): boolean => {
+    for (const n of spec.nodes) {
+      if (!inputsOf(n).includes(from) || seen.has(n.id)) continue;
+      seen.add(n.id);
+      if (!nodeType(roleOf(n), typeNameOf(n))?.releasesInput) return false;
+      if (roleOf(n) === 'op' && producedKind(n) === 'events' && !walk(n.id)) return false;
+    }
+    return true;
+  };
+  return walk(id);
 }
 
 export async function startPipeline(specIn: PipelineSpec, options: RunOptions = {}): Promise<RunningPipeline> {
@@ -312,6 +336,7 @@ export async function startPipeline(specIn: PipelineSpec, options: RunOptions = 
     const b = built.get(n.id)!;
     const out = outputs.get(n.id)!;
     const info = nodeType('source', typeNameOf(n))!;
+    const recycle = options.recyclePackets !== false && b.recycle && packetsRecyclable(spec, n.id) ? b.recycle : undefined;
     const policy: QueuePolicy = n.queue?.policy ?? (info.pausable && b.pause ? 'pause' : 'drop-oldest');
     const labels = labelSubjects.get(n.id);
     const queue = new EdgeQueue<QueueItem>({
@@ -336,6 +361,8 @@ export async function startPipeline(specIn: PipelineSpec, options: RunOptions = 
           lastWall = performance.now();
         }
         out.next(pk);
+        // Every consumer ran during next() and kept nothing of the packet: its buffers may be reused.
+        recycle?.(pk);
       },
     });
     queues.set(n.id, queue);
