@@ -3,7 +3,7 @@
  * checks and the "output sized once per input packet" helper.
  */
 
-import { packetOf, type EventPacket, type Geometry } from '../src/events/packet.js';
+import { eventArrays, packetOf, type EventPacket, type Geometry } from '../src/events/packet.js';
 
 /** Geometry an operator works with: the option when given, else the packet's; error when neither is known. */
 export function geometryOf(packet: EventPacket, given: Geometry | undefined, op: string): Geometry {
@@ -58,7 +58,7 @@ export interface FilterOutput {
 }
 
 export function filterOutput(length: number): FilterOutput {
-  return { x: new Uint16Array(length), y: new Uint16Array(length), t: new Float64Array(length), p: new Uint8Array(length) };
+  return eventArrays(length);
 }
 
 export function finishOutput(out: FilterOutput, n: number, geometry: Geometry, packet: EventPacket): EventPacket {

@@ -54,9 +54,20 @@ export function packetOf(
   return { length: n, x, y, t, p, geometry, source };
 }
 
+/**
+ * Zeroed x, y, t, p arrays of `length` events carved from one ArrayBuffer (t first, for its 8-byte
+ * alignment): one allocation and one object for the collector to track instead of four, which
+ * matters at millions of events per second in short-lived packets.
+ */
+export function eventArrays(length: number): { x: Uint16Array; y: Uint16Array; t: Float64Array; p: Uint8Array } {
+  const b = new ArrayBuffer(length * 13);
+  return { t: new Float64Array(b, 0, length), x: new Uint16Array(b, 8 * length, length), y: new Uint16Array(b, 10 * length, length), p: new Uint8Array(b, 12 * length, length) };
+}
+
 /** A fresh packet with zeroed arrays of the given length. */
 export function allocatePacket(length: number, geometry: Geometry, source: SourceInfo): EventPacket {
-  return packetOf(new Uint16Array(length), new Uint16Array(length), new Float64Array(length), new Uint8Array(length), geometry, source);
+  const { x, y, t, p } = eventArrays(length);
+  return packetOf(x, y, t, p, geometry, source);
 }
 
 /** Build a packet from plain arrays (tests, small inputs). Copies. */
