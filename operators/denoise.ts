@@ -18,9 +18,9 @@
 
 import { defer, map, type OperatorFunction } from 'rxjs';
 import type { EventPacket, Geometry } from '../src/events/packet.js';
-import { checkInteger, checkPositive, filterOutput, finishOutput, packetGeometry } from './support.js';
+import { checkInteger, checkPositive, filterOutput, finishOutput, packetGeometry, type OutputPoolOption } from './support.js';
 
-export interface DenoiseOptions {
+export interface DenoiseOptions extends OutputPoolOption {
   /** Support window (µs): a neighbour's event must be less than this old. */
   readonly windowUs: number;
   /** Neighbourhood radius in pixels. Default 1 (8 neighbours). */
@@ -44,18 +44,18 @@ export function denoise(options: DenoiseOptions): OperatorFunction<EventPacket, 
             geometry = g;
             last = new Float64Array(g.width * g.height).fill(-Infinity);
           }
-          return filterPacket(packet, g, last, windowUs, radius);
+          return filterPacket(packet, g, last, windowUs, radius, options.pool);
         }),
       );
     });
 }
 
-function filterPacket(packet: EventPacket, g: Geometry, last: Float64Array, windowUs: number, r: number): EventPacket {
+function filterPacket(packet: EventPacket, g: Geometry, last: Float64Array, windowUs: number, r: number, pool: OutputPoolOption['pool']): EventPacket {
   const { x, y, t, p } = packet;
   const w = g.width;
   const hMax = g.height - 1;
   const wMax = w - 1;
-  const out = filterOutput(packet.length);
+  const out = filterOutput(packet.length, pool);
   let n = 0;
   for (let i = 0; i < packet.length; i++) {
     const xi = x[i]!;

@@ -12,10 +12,10 @@
  */
 
 import { map, type OperatorFunction } from 'rxjs';
-import { packetOf, type EventPacket, type Geometry } from '../src/events/packet.js';
-import { checkInteger } from './support.js';
+import type { EventPacket, Geometry } from '../src/events/packet.js';
+import { checkInteger, filterOutput, finishOutput, type OutputPoolOption } from './support.js';
 
-export interface DownsampleOptions {
+export interface DownsampleOptions extends OutputPoolOption {
   /** Same factor on both axes. */
   readonly factor?: number;
   readonly factorX?: number;
@@ -34,8 +34,8 @@ export function downsample(options: DownsampleOptions): OperatorFunction<EventPa
       lastOut = Object.freeze({ width: Math.ceil(g.width / fx), height: Math.ceil(g.height / fy) });
     }
     const n = packet.length;
-    const x = new Uint16Array(n);
-    const y = new Uint16Array(n);
+    const out = filterOutput(n, options.pool);
+    const { x, y } = out;
     const sx = packet.x;
     const sy = packet.y;
     for (let i = 0; i < n; i++) {
@@ -43,6 +43,8 @@ export function downsample(options: DownsampleOptions): OperatorFunction<EventPa
       y[i] = Math.floor(sy[i]! / fy);
     }
     // t and p are copied, not shared: a pooled input may be recycled once its consumer is done.
-    return packetOf(x, y, packet.t.slice(), packet.p.slice(), lastOut!, packet.source);
+    out.t.set(packet.t);
+    out.p.set(packet.p);
+    return finishOutput(out, n, lastOut!, packet);
   });
 }

@@ -16,9 +16,9 @@
 
 import { defer, map, type OperatorFunction } from 'rxjs';
 import type { EventPacket, Geometry } from '../src/events/packet.js';
-import { checkPositive, filterOutput, finishOutput, packetGeometry } from './support.js';
+import { checkPositive, filterOutput, finishOutput, packetGeometry, type OutputPoolOption } from './support.js';
 
-export interface RefractoryOptions {
+export interface RefractoryOptions extends OutputPoolOption {
   readonly refractoryUs: number;
   /** ON and OFF events have separate periods. Default false (one period per pixel). */
   readonly perPolarity?: boolean;
@@ -43,7 +43,7 @@ export function refractory(options: RefractoryOptions): OperatorFunction<EventPa
           const { x, y, t, p } = packet;
           const w = g.width;
           const plane = perPolarity ? g.width * g.height : 0;
-          const out = filterOutput(packet.length);
+          const out = filterOutput(packet.length, options.pool);
           const lastKept = last; // a local: faster than the closure variable in the loop
           let n = 0;
           for (let i = 0; i < packet.length; i++) {

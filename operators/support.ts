@@ -4,6 +4,17 @@
  */
 
 import { eventArrays, packetOf, type EventPacket, type Geometry } from '../src/events/packet.js';
+import type { PacketPool } from '../src/events/pool.js';
+
+/** Doc of the `pool` option the filters share. */
+export interface OutputPoolOption {
+  /**
+   * Output buffers come from this pool: give each output packet back with `pool.release(packet)`
+   * once you are done with it (the pipeline runtime does so when nothing downstream keeps packets).
+   * Without it every output packet is newly allocated.
+   */
+  readonly pool?: PacketPool;
+}
 
 /** Geometry an operator works with: the option when given, else the packet's; error when neither is known. */
 export function geometryOf(packet: EventPacket, given: Geometry | undefined, op: string): Geometry {
@@ -57,8 +68,12 @@ export interface FilterOutput {
   readonly p: Uint8Array;
 }
 
-export function filterOutput(length: number): FilterOutput {
-  return eventArrays(length);
+/**
+ * Output buffers for `length` events: from `pool` when one is given and they fit (the packet made
+ * from them is then the pool's to take back with pool.release), else freshly allocated.
+ */
+export function filterOutput(length: number, pool?: PacketPool): FilterOutput {
+  return pool && length <= pool.capacity ? pool.acquire() : eventArrays(length);
 }
 
 export function finishOutput(out: FilterOutput, n: number, geometry: Geometry, packet: EventPacket): EventPacket {

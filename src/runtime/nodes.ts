@@ -43,6 +43,7 @@ import { EmulatorConfigError } from '../emulator/config-error.js';
 import { SerialDecoder } from '../formats/serial/decoder.js';
 import { SerialFrameEncoder } from '../formats/serial/frame-encoder.js';
 import { pausableFile } from './file-reader.js';
+import type { PacketPool } from '../events/pool.js';
 import { registerNodeCheck } from './pipeline.js';
 import { networkPreset, registerNodeType, type NodeTypeInfo, type StreamKind } from './registry.js';
 import { bool, field, int, json, num, str, type FieldSchema, type Issue, type ParamSchema } from './schema.js';
@@ -65,6 +66,11 @@ export interface BuildContext {
   readonly inputKinds: readonly StreamKind[];
   /** The pipeline's name (put on decisions). */
   readonly pipelineName: string;
+  /**
+   * For an events op whose output packets nothing downstream keeps: a pool for its output buffers,
+   * which the runtime releases each packet to once it is delivered (ops that take a `pool` use it).
+   */
+  readonly outputPool?: PacketPool;
 }
 
 export interface BuiltSource {
@@ -350,14 +356,14 @@ registerNodeCheck('sink', 'serial', framingCheck((f) => new SerialFrameEncoder(f
 
 // Each of these maps a packet to a new one (or passes it on) during the call and keeps nothing of it
 // (releasesInput), except hotPixels, which holds packets while it calibrates.
-const eventOp = (name: string, doc: string, params: Record<string, FieldSchema>, build: (p: Params) => OperatorFunction<EventPacket, EventPacket>, releasesInput = true): void =>
-  defineOp({ name, doc, params, accepts: ['events'], produces: 'events', releasesInput }, (p) => ({ operator: build(p) as OperatorFunction<unknown, unknown> }));
+const eventOp = (name: string, doc: string, params: Record<string, FieldSchema>, build: (p: Params, pool: PacketPool | undefined) => OperatorFunction<EventPacket, EventPacket>, releasesInput = true): void =>
+  defineOp({ name, doc, params, accepts: ['events'], produces: 'events', releasesInput }, (p, ctx) => ({ operator: build(p, ctx.outputPool) as OperatorFunction<unknown, unknown> }));
 
-eventOp('denoise', 'Drops events without a recent neighbour (background activity filter).', { windowUs: field(num({ gt: 0 }), 'support window (µs)', true), radius: field(int({ ge: 1 }), 'neighbourhood radius (default 1)') }, (p) =>
-  denoise({ windowUs: p.windowUs as number, radius: p.radius as number | undefined }),
+eventOp('denoise', 'Drops events without a recent neighbour (background activity filter).', { windowUs: field(num({ gt: 0 }), 'support window (µs)', true), radius: field(int({ ge: 1 }), 'neighbourhood radius (default 1)') }, (p, pool) =>
+  denoise({ windowUs: p.windowUs as number, radius: p.radius as number | undefined, pool }),
 );
-eventOp('refractory', 'Drops events of a pixel within its refractory period.', { refractoryUs: field(num({ gt: 0 }), 'period (µs)', true), perPolarity: field(bool, 'separate periods per polarity') }, (p) =>
-  refractory({ refractoryUs: p.refractoryUs as number, perPolarity: p.perPolarity as boolean | undefined }),
+eventOp('refractory', 'Drops events of a pixel within its refractory period.', { refractoryUs: field(num({ gt: 0 }), 'period (µs)', true), perPolarity: field(bool, 'separate periods per polarity') }, (p, pool) =>
+  refractory({ refractoryUs: p.refractoryUs as number, perPolarity: p.perPolarity as boolean | undefined, pool }),
 );
 eventOp(
   'hotPixels',
@@ -376,8 +382,8 @@ eventOp(
   { x: field(int({ ge: 0 }), 'left', true), y: field(int({ ge: 0 }), 'top', true), width: field(int({ ge: 1 }), 'width', true), height: field(int({ ge: 1 }), 'height', true) },
   (p) => roi({ x: p.x as number, y: p.y as number, width: p.width as number, height: p.height as number }),
 );
-eventOp('downsample', 'Divides coordinates by a factor.', { factor: field(int({ ge: 1 }), 'both axes'), factorX: field(int({ ge: 1 }), 'x'), factorY: field(int({ ge: 1 }), 'y') }, (p) =>
-  downsample({ factor: p.factor as number | undefined, factorX: p.factorX as number | undefined, factorY: p.factorY as number | undefined }),
+eventOp('downsample', 'Divides coordinates by a factor.', { factor: field(int({ ge: 1 }), 'both axes'), factorX: field(int({ ge: 1 }), 'x'), factorY: field(int({ ge: 1 }), 'y') }, (p, pool) =>
+  downsample({ factor: p.factor as number | undefined, factorX: p.factorX as number | undefined, factorY: p.factorY as number | undefined, pool }),
 );
 eventOp('polarity', 'Keeps one polarity.', { keep: field(str(['on', 'off']), 'on or off', true) }, (p) => polarity(p.keep as PolarityChoice));
 eventOp('flip', 'Mirrors x, y or both.', { axis: field(str(['x', 'y', 'xy']), 'axis', true) }, (p) => flip(p.axis as FlipAxis));

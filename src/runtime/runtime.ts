@@ -17,6 +17,7 @@
  */
 import { Subject, type Subscription } from 'rxjs';
 import type { EventPacket } from '../events/packet.js';
+import { PacketPool } from '../events/pool.js';
 import { restoreCheckpoint, saveCheckpoint } from '../snn/checkpoint.js';
 import type { Network } from '../snn/network.js';
 import type { Decision } from '../wire/messages.js';
@@ -41,8 +42,10 @@ export interface RunOptions {
   /** Default queue on a source edge: capacity (default 256 items). */
   readonly queueCapacity?: number;
   /**
-   * Recycle a source's packet buffers once they are delivered, where every node they can reach
-   * releases its input (default true; see packetsRecyclable). false: leave them to the collector.
+   * Recycle packet buffers once they are delivered, where every node they can reach releases its
+   * input (default true; see packetsRecyclable): a file source's decoded buffers, and the output
+   * buffers of the event ops that take a pool (denoise, refractory, downsample). false: leave them
+   * all to the collector.
    */
   readonly recyclePackets?: boolean;
 }
@@ -169,6 +172,7 @@ export async function startPipeline(specIn: PipelineSpec, options: RunOptions = 
   let judged = 0;
   let correct = 0;
   const latency = new LatencySample();
+  const recycling = options.recyclePackets !== false;
   const truthOf = new Map<string, LabelTimeline>();
   // The last RECENT judgements (1 = right), for the learning progress on the status line.
   const recent = new Uint8Array(RECENT);
@@ -194,7 +198,9 @@ export async function startPipeline(specIn: PipelineSpec, options: RunOptions = 
       const role = roleOf(n);
       const type = typeNameOf(n);
       const params = (n.params ?? {}) as Record<string, unknown>;
-      const ctx: BuildContext = { id: n.id, baseDir, wsPort: options.wsPort, announce, print, labelsOf, inputKinds: inputsOf(n).map(kindOf), pipelineName: spec.name ?? '' };
+      // An events op whose packets nothing downstream keeps gets a pool for its output buffers.
+      const outputPool = recycling && role === 'op' && producedKind(n) === 'events' && packetsRecyclable(spec, n.id) ? new PacketPool(65536, 4) : undefined;
+      const ctx: BuildContext = { id: n.id, baseDir, wsPort: options.wsPort, announce, print, labelsOf, inputKinds: inputsOf(n).map(kindOf), pipelineName: spec.name ?? '', ...(outputPool ? { outputPool } : {}) };
       const where = (e: unknown) => new Error(`node '${n.id}' (${role} ${type}): ${(e as Error).message}`);
       if (role === 'source') {
         try {
@@ -243,6 +249,7 @@ export async function startPipeline(specIn: PipelineSpec, options: RunOptions = 
                 }
               }
               out.next(v);
+              if (outputPool) outputPool.release(v as EventPacket);
             },
             error: (e: unknown) => {
               failure ??= where(e);
@@ -336,7 +343,7 @@ export async function startPipeline(specIn: PipelineSpec, options: RunOptions = 
     const b = built.get(n.id)!;
     const out = outputs.get(n.id)!;
     const info = nodeType('source', typeNameOf(n))!;
-    const recycle = options.recyclePackets !== false && b.recycle && packetsRecyclable(spec, n.id) ? b.recycle : undefined;
+    const recycle = recycling && b.recycle && packetsRecyclable(spec, n.id) ? b.recycle : undefined;
     const policy: QueuePolicy = n.queue?.policy ?? (info.pausable && b.pause ? 'pause' : 'drop-oldest');
     const labels = labelSubjects.get(n.id);
     const queue = new EdgeQueue<QueueItem>({

@@ -19,6 +19,14 @@ defineOp({ name: 'test-checksum', doc: 'checksums events (tests)', params: {}, a
     return x;
   }),
 }));
+// The distinct buffers behind the packets a node receives: few when they are recycled.
+const buffers = new Set<ArrayBufferLike>();
+defineOp({ name: 'test-buffers', doc: 'counts buffers (tests)', params: {}, accepts: ['events'], produces: 'events', releasesInput: true }, () => ({
+  operator: map((x: unknown) => {
+    buffers.add((x as EventPacket).x.buffer);
+    return x;
+  }),
+}));
 const kept: EventPacket[] = [];
 defineOp({ name: 'test-keeper', doc: 'keeps packets (tests)', params: {}, accepts: ['events'], produces: 'events' }, () => ({
   operator: map((x: unknown) => {
@@ -33,7 +41,8 @@ const spec = (id: string, keeper: boolean) => {
   b.op('clean', 'denoise', keeper ? 'keep' : 'sum', { windowUs: 10000 });
   if (keeper) b.op('keep', 'test-keeper', 'sum', {});
   return b
-    .op('bins', 'binSteps', 'clean', { dtUs: 1000, width: 640, height: 480 })
+    .op('seen', 'test-buffers', 'clean', {})
+    .op('bins', 'binSteps', 'seen', { dtUs: 1000, width: 640, height: 480 })
     .op('net', 'snn', 'bins', { network: { preset: 'spike-classifier', params: { inputs: 2 * 640 * 480, classes: 4, perClass: 2, p: 0.0005, weight: 0.5 } } })
     .op('dec', 'decide', 'net', { population: 'out', classes: 4, mode: 'window', windowSteps: 10 })
     .sink('out', 'log', 'dec', {})
@@ -48,9 +57,10 @@ const checksum = (packets: readonly EventPacket[]): number => {
 
 const run = async (s: ReturnType<typeof spec>, recyclePackets: boolean) => {
   sums.sum = 0;
+  buffers.clear();
   const lines: string[] = [];
   const r = await (await startPipeline(s, { recyclePackets, print: (l) => lines.push(l), announce: () => undefined })).done;
-  return { lines, recycled: r.metrics.sources.cam!.recycled!, events: r.metrics.events };
+  return { lines, recycled: r.metrics.sources.cam!.recycled!, events: r.metrics.events, buffers: buffers.size, packets: r.metrics.sources.cam!.packets! };
 };
 
 test('recycled file packets: the same events downstream and the same decisions as without recycling, and the buffers come back', async () => {
@@ -63,6 +73,9 @@ test('recycled file packets: the same events downstream and the same decisions a
   assert.equal(on.events, off.events);
   assert.ok(on.recycled > 0, `${on.recycled} decoded packets recycled`);
   assert.equal(off.recycled, 0);
+  // denoise's output packets: from a few pooled buffers, instead of one new buffer per packet.
+  assert.ok(on.buffers <= 4, `${on.buffers} buffers behind denoise's ${on.packets} packets`);
+  assert.ok(off.buffers > 100, `${off.buffers} buffers without recycling`);
 });
 
 test('a node that keeps its input switches recycling off for the source', async () => {
