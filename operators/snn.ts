@@ -46,6 +46,12 @@ export interface SnnOptions {
   readonly learning?: Observable<boolean>;
   /** Populations whose state is copied into each emission (LIF: membrane v; logistic: probability p). */
   readonly snapshot?: readonly string[];
+  /**
+   * Reuse the snapshot arrays from step to step instead of allocating new ones: each emission's
+   * `state` is then valid only while it is being delivered (for consumers that copy what they keep;
+   * the pipeline runtime sets this when every consumer of the node releases its input). Default false.
+   */
+  readonly reuseState?: boolean;
 }
 
 export interface SnnStep {
@@ -73,8 +79,12 @@ export function snn(options: SnnOptions): OperatorFunction<StepBatch, SnnStep> {
   /** A copy of the population's state: LIF membranes; logistic σ(a + b) of this step's arrivals (what they say now, not the last threshold). */
   const snapshotOf = (name: string): (() => Float64Array) => {
     const pop = net.population(name);
-    if (pop.spec.model === 'logistic') return () => (pop as LogisticPopulationRuntime).predict();
-    if ('state' in pop && (pop as LifPopulationRuntime).state.v) return () => (pop as LifPopulationRuntime).state.v.slice();
+    const reused = options.reuseState ? new Float64Array(pop.size) : undefined;
+    if (pop.spec.model === 'logistic') return () => (pop as LogisticPopulationRuntime).predict(reused);
+    if ('state' in pop && (pop as LifPopulationRuntime).state.v) {
+      const v = (pop as LifPopulationRuntime).state.v;
+      return reused ? () => (reused.set(v), reused) : () => v.slice();
+    }
     throw new RangeError(`snn: snapshot population '${name}' has no membrane or probability`);
   };
   const snapshots = (options.snapshot ?? []).map((s) => [s, snapshotOf(s)] as const);

@@ -71,6 +71,8 @@ export interface BuildContext {
    * which the runtime releases each packet to once it is delivered (ops that take a `pool` use it).
    */
   readonly outputPool?: PacketPool;
+  /** Every consumer of the node's output is done with each item when its call returns (registry releasesInput). */
+  readonly outputReleased?: boolean;
 }
 
 export interface BuiltSource {
@@ -472,7 +474,8 @@ defineOp(
     if (p.learning === false) network.setLearning(false);
     if (p.warmup !== false) warmUp(network);
     const input = (p.input as string | undefined) ?? spec.populations.find((q) => q.model === 'input')!.name;
-    return { operator: snn({ network, input, outputs: p.outputs as string[] | undefined, snapshot: p.snapshot as string[] | undefined }) as OperatorFunction<unknown, unknown>, network };
+    const snapshot = p.snapshot as string[] | undefined;
+    return { operator: snn({ network, input, outputs: p.outputs as string[] | undefined, snapshot, reuseState: ctx.outputReleased === true }) as OperatorFunction<unknown, unknown>, network };
   },
 );
 
@@ -540,6 +543,7 @@ defineOp(
     doc: 'Turns output spikes into decisions (Dynamic Confidence, window or count).',
     accepts: ['snn'],
     produces: 'decisions',
+    releasesInput: true, // sums the step's spikes or state into its own counts
     params: {
       population: field(str(), 'the readout population', true),
       classes: field({ type: 'oneOf', options: [int({ ge: 1 }), { type: 'array', items: int({ ge: 0 }), minItems: 1 }], describe: 'a class count or a class per neuron' }, 'classes', true),

@@ -127,9 +127,10 @@ class LatencySample {
 }
 
 /**
- * Whether the event packets of source `id` can be recycled as soon as their delivery returns: every
- * node they can reach releases its input (registry releasesInput). An events op may pass a packet on
- * unchanged, so its consumers count too; nodes that make another kind (steps, decisions) end the walk.
+ * Whether the items node `id` emits (event packets, snn steps) can be recycled as soon as their
+ * delivery returns: every node they can reach releases its input (registry releasesInput). An events
+ * op may pass a packet on unchanged, so its consumers count too; nodes that make another kind
+ * (steps, decisions) end the walk.
  */
 export function packetsRecyclable(spec: PipelineSpec, id: string): boolean {
   const seen = new Set<string>();
@@ -198,9 +199,11 @@ export async function startPipeline(specIn: PipelineSpec, options: RunOptions = 
       const role = roleOf(n);
       const type = typeNameOf(n);
       const params = (n.params ?? {}) as Record<string, unknown>;
-      // An events op whose packets nothing downstream keeps gets a pool for its output buffers.
-      const outputPool = recycling && role === 'op' && producedKind(n) === 'events' && packetsRecyclable(spec, n.id) ? new PacketPool(65536, 4) : undefined;
-      const ctx: BuildContext = { id: n.id, baseDir, wsPort: options.wsPort, announce, print, labelsOf, inputKinds: inputsOf(n).map(kindOf), pipelineName: spec.name ?? '', ...(outputPool ? { outputPool } : {}) };
+      // An op whose outputs nothing downstream keeps may reuse their buffers: an events op gets a
+      // pool for them (released below once each is delivered), the snn op reuses its snapshots.
+      const outputReleased = recycling && role === 'op' && packetsRecyclable(spec, n.id);
+      const outputPool = outputReleased && producedKind(n) === 'events' ? new PacketPool(65536, 4) : undefined;
+      const ctx: BuildContext = { id: n.id, baseDir, wsPort: options.wsPort, announce, print, labelsOf, inputKinds: inputsOf(n).map(kindOf), pipelineName: spec.name ?? '', outputReleased, ...(outputPool ? { outputPool } : {}) };
       const where = (e: unknown) => new Error(`node '${n.id}' (${role} ${type}): ${(e as Error).message}`);
       if (role === 'source') {
         try {

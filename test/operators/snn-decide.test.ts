@@ -127,3 +127,22 @@ test('confidence calibration: the threshold is the lowest confidence whose decis
   for (let k = 0; k < 20000; k++) strict.add(rng.uniform(), rng.uniform() < 0.95);
   assert.equal(strict.threshold(), undefined, 'no confidence level reaches 99 %');
 });
+
+test('snn reuseState: one snapshot array for every step, holding what a fresh copy would hold during each emission', () => {
+  const inputs = [[0], [2], [], [1, 3], [0, 2], [0, 1, 2, 3]];
+  const fresh: number[][] = [];
+  of(...inputs.map((a, i) => batch(i, a)))
+    .pipe(snn({ network: tiny(), input: 'in', snapshot: ['out'] }))
+    .subscribe((s) => fresh.push([...s.state!.out!]));
+  const seen: number[][] = [];
+  const arrays = new Set<Float64Array>();
+  of(...inputs.map((a, i) => batch(i, a)))
+    .pipe(snn({ network: tiny(), input: 'in', snapshot: ['out'], reuseState: true }))
+    .subscribe((s) => {
+      arrays.add(s.state!.out!);
+      seen.push([...s.state!.out!]);
+    });
+  assert.deepEqual(seen, fresh);
+  assert.equal(arrays.size, 1);
+  assert.ok(fresh.some((v) => v.some((x) => x !== 0)), 'the membranes moved');
+});
