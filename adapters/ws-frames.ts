@@ -25,8 +25,10 @@ export interface CountFrame {
   readonly events: number;
   /** width × height counts, row-major (index y × width + x), saturating at 255. */
   readonly counts: Uint8Array;
-  /** Optional: the ascending indices of the non-zero counts (FrameAccumulator gives them; encoders then skip the scan). */
+  /** Optional: the ascending indices of the non-zero counts (FrameAccumulator gives them for sparse frames; encoders then skip the scan). */
   readonly nonZero?: Int32Array;
+  /** Optional: how many counts are non-zero (FrameAccumulator gives it; encoders then skip counting). */
+  readonly nonZeroCount?: number;
 }
 
 const MAGIC = [0x53, 0x46, 0x46, 0x31]; // "SFF1"
@@ -40,9 +42,10 @@ export function isFrameBytes(b: Uint8Array): boolean {
  * The counts section: dense or sparse, whichever is smaller. `nonZero`, when the caller knows it: the
  * ascending indices of the non-zero counts (spares a scan of every pixel).
  */
-function countsPayload(counts: Uint8Array, nonZero?: Int32Array): { layout: 0 | 1; bytes: Uint8Array } {
+function countsPayload(counts: Uint8Array, nonZero?: Int32Array, nonZeroCount?: number): { layout: 0 | 1; bytes: Uint8Array } {
   let nnz = 0;
   if (nonZero) nnz = nonZero.length;
+  else if (nonZeroCount !== undefined) nnz = nonZeroCount;
   else for (let i = 0; i < counts.length; i++) if (counts[i] !== 0) nnz++;
   if (4 + nnz * 5 >= counts.length) return { layout: 0, bytes: counts };
   const out = new Uint8Array(4 + nnz * 5);
@@ -90,7 +93,7 @@ const fromUtf8 = new TextDecoder();
 
 export function encodeFrame(f: CountFrame): Uint8Array {
   const src = utf8.encode(f.source);
-  const { layout, bytes } = countsPayload(f.counts, f.nonZero);
+  const { layout, bytes } = countsPayload(f.counts, f.nonZero, f.nonZeroCount);
   const out = new Uint8Array(HEADER + src.length + bytes.length);
   const dv = new DataView(out.buffer);
   out.set(MAGIC, 0);
@@ -148,8 +151,8 @@ function fromBase64(s: string): Uint8Array {
 }
 
 export function frameToJson(f: CountFrame): string {
-  const { layout, bytes } = countsPayload(f.counts, f.nonZero);
-  const { counts: _c, nonZero: _n, ...rest } = f;
+  const { layout, bytes } = countsPayload(f.counts, f.nonZero, f.nonZeroCount);
+  const { counts: _c, nonZero: _n, nonZeroCount: _k, ...rest } = f;
   return JSON.stringify({ version: 1, frame: { ...rest, layout: layout ? 'sparse' : 'dense', counts: toBase64(bytes) } });
 }
 
@@ -195,7 +198,8 @@ interface Window {
  *
  * The emitted frame's `counts` (and `nonZero`) are the accumulator's own buffers, valid during the
  * `emit` call only: they are cleared and refilled for the next window (copy to keep). Only the pixels
- * the window touched are cleared, so a frame costs its events, not its width × height.
+ * the window touched are cleared; a sparse frame (under 1/64 of the pixels) also comes with its
+ * sorted list of non-zero pixels, so it costs its events, not its width × height.
  */
 export class FrameAccumulator {
   private readonly windows = new Map<string, Window>();
@@ -272,12 +276,15 @@ export class FrameAccumulator {
   private emitWindow(source: string, w: Window, emit: (f: CountFrame) => void): void {
     if (w.events === 0) return;
     const { counts } = w;
-    const nonZero = w.touched.subarray(0, w.nTouched).sort();
+    const touched = w.touched.subarray(0, w.nTouched);
+    // The ascending list costs a sort: worth it for a sparse frame; a busy one is cheaper to scan
+    // (the encoders do when no list is given).
+    const nonZero = touched.length * 64 < counts.length ? touched.sort() : undefined;
     w.sequence++;
     try {
-      emit({ sequence: w.sequence, source, width: w.geometry.width, height: w.geometry.height, windowStartUs: w.start, windowUs: this.windowUs, events: w.events, counts, nonZero });
+      emit({ sequence: w.sequence, source, width: w.geometry.width, height: w.geometry.height, windowStartUs: w.start, windowUs: this.windowUs, events: w.events, counts, nonZeroCount: touched.length, ...(nonZero ? { nonZero } : {}) });
     } finally {
-      for (let k = 0; k < nonZero.length; k++) counts[nonZero[k]!] = 0;
+      for (let k = 0; k < touched.length; k++) counts[touched[k]!] = 0;
       w.events = 0;
       w.nTouched = 0;
     }

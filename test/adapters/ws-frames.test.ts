@@ -6,9 +6,11 @@ import { FrameAccumulator, decodeFrame, encodeFrame, frameFromJson, frameToJson,
 import { packetOf } from '../../src/events/packet.js';
 import { Rng } from '../../src/emulator/rng.js';
 
-test('frames: counts per window match a direct count, only touched pixels are cleared, encodings match a full scan', () => {
-  const W = 40;
-  const H = 30;
+for (const [W, H] of [
+  [40, 30], // busy frames: no list
+  [640, 480], // sparse frames: with the sorted list
+] as const) {
+  test(`frames ${W}x${H}: counts per window match a direct count, only touched pixels are cleared, encodings match a full scan`, () => {
   const rng = new Rng(3, 4);
   const n = 20000;
   const x = new Uint16Array(n);
@@ -22,11 +24,11 @@ test('frames: counts per window match a direct count, only touched pixels are cl
     t[i] = i * 0.5;
   }
   const acc = new FrameAccumulator(1000);
-  const frames: { f: CountFrame; counts: Uint8Array; nonZero: Int32Array; bytes: Uint8Array; json: string }[] = [];
+  const frames: { f: CountFrame; counts: Uint8Array; nonZero: Int32Array | undefined; bytes: Uint8Array; json: string }[] = [];
   let buffer: Uint8Array | undefined;
   const emit = (f: CountFrame) => {
     // Encoded now, while the buffers are valid; copies kept for the checks.
-    frames.push({ f, counts: f.counts.slice(), nonZero: f.nonZero!.slice(), bytes: encodeFrame(f), json: frameToJson(f) });
+    frames.push({ f, counts: f.counts.slice(), nonZero: f.nonZero?.slice(), bytes: encodeFrame(f), json: frameToJson(f) });
     if (buffer) assert.equal(f.counts, buffer, 'the counts buffer is reused');
     buffer = f.counts;
   };
@@ -49,15 +51,21 @@ test('frames: counts per window match a direct count, only touched pixels are cl
     }
     assert.deepEqual(Array.from(fr.counts), Array.from(want), `window ${k} counts`);
     assert.equal(fr.f.events, events);
-    assert.deepEqual(Array.from(fr.nonZero), Array.from(want.keys()).filter((j) => want[j]! > 0), `window ${k}: non-zero list ascending and complete`);
+    const nz = Array.from(want.keys()).filter((j) => want[j]! > 0);
+    // A sparse frame (under 1/64 of the pixels) comes with its list; a busy one without.
+    if (nz.length * 64 < W * H) assert.deepEqual(Array.from(fr.nonZero!), nz, `window ${k}: non-zero list ascending and complete`);
+    else assert.equal(fr.nonZero, undefined, `window ${k}: busy, no list`);
     // Without the list (a plain frame), the encoders scan every pixel: the same bytes and JSON.
-    const plain = { ...fr.f, counts: fr.counts, nonZero: undefined };
+    const plain = { ...fr.f, counts: fr.counts, nonZero: undefined, nonZeroCount: undefined };
+    assert.equal(fr.f.nonZeroCount, nz.length, `window ${k}: non-zero count`);
     assert.deepEqual(fr.bytes, encodeFrame(plain));
     assert.equal(fr.json, frameToJson(plain));
     assert.deepEqual(Array.from(decodeFrame(fr.bytes).counts), Array.from(want));
     assert.deepEqual(Array.from(frameFromJson(JSON.parse(fr.json).frame).counts), Array.from(want));
   }
   assert.ok(frames.some((fr) => fr.counts.includes(255)), 'a saturated pixel was exercised');
+  assert.ok(frames.every((fr) => (fr.nonZero !== undefined) === (W === 640)), 'the list comes with the sparse frames only');
   // After the last emit the shared buffer is clear again.
   assert.ok(buffer!.every((c) => c === 0));
 });
+}
