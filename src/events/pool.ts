@@ -17,7 +17,7 @@
  * nothing but the speed-up. Use an arena pool only where packets are released.
  */
 
-import type { EventPacket } from './packet.js';
+import { eventArrays, type EventPacket } from './packet.js';
 
 export interface EventBuffers {
   readonly x: Uint16Array;
@@ -202,8 +202,7 @@ export class PacketPool {
     if (b) this.reused++;
     else {
       this.allocated++;
-      const c = this.capacity;
-      b = { x: new Uint16Array(c), y: new Uint16Array(c), t: new Float64Array(c), p: new Uint8Array(c) };
+      b = eventArrays(this.capacity);
     }
     this.holders.set(b.x.buffer, { buffers: b, count: 1 });
     return b;

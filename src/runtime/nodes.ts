@@ -474,8 +474,7 @@ defineOp(
     if (p.learning === false) network.setLearning(false);
     if (p.warmup !== false) warmUp(network);
     const input = (p.input as string | undefined) ?? spec.populations.find((q) => q.model === 'input')!.name;
-    const snapshot = p.snapshot as string[] | undefined;
-    return { operator: snn({ network, input, outputs: p.outputs as string[] | undefined, snapshot, reuseState: ctx.outputReleased === true }) as OperatorFunction<unknown, unknown>, network };
+    return { operator: snn({ network, input, outputs: p.outputs as string[] | undefined, snapshot: p.snapshot as string[] | undefined, reuseState: ctx.outputReleased === true }) as OperatorFunction<unknown, unknown>, network };
   },
 );
 

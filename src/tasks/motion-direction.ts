@@ -514,7 +514,7 @@ export function snapshotMotion(model: MotionModel): () => void {
 
 // ---------------------------------------------------------------- pipeline preset
 
-const PRESET_PARAMS = ['size', 'directions', 'speeds', 'stepUs', 'kernelSize', 'delays', 'stride', 'optimizer', 'learningRate', 'biasInit', 'seed', 'prune', 'homeostasis', 'loss', 'countTerm'] as const;
+const PRESET_PARAMS = ['size', 'directions', 'speeds', 'stepUs', 'kernelSize', 'delays', 'stride', 'optimizer', 'learningRate', 'biasInit', 'seed', 'prune', 'homeostasis', 'loss'] as const;
 
 /**
  * The network as a pipeline preset (`network: { preset: 'motion-direction', params }`): params are
@@ -544,8 +544,6 @@ export function motionDirectionPreset(params: Readonly<Record<string, unknown>>)
   if (params.loss !== undefined && params.loss !== 'logistic' && params.loss !== 'softmax') throw new RangeError(`loss: must be 'logistic' or 'softmax', got ${JSON.stringify(params.loss)}`);
   if (params.loss !== undefined) o.loss = params.loss;
   if (prune !== undefined) o.prune = prune;
-  if (params.countTerm !== undefined && typeof params.countTerm !== 'boolean') throw new RangeError(`countTerm: must be true or false, got ${JSON.stringify(params.countTerm)}`);
-  if (params.countTerm) o.countTerm = true;
   // Checked field by field when the spec is validated (homeostasis[0].target_hz, .timescales).
   const h = params.homeostasis as { target_hz?: unknown; timescales?: unknown } | undefined;
   if (h !== undefined && (typeof h !== 'object' || h === null || !Array.isArray(h.timescales))) throw new RangeError(`homeostasis: must be { target_hz, timescales: [{ tau_ms, gain }, ...] }, got ${JSON.stringify(h)}`);

@@ -235,6 +235,7 @@ test("the threshold controller's one-pass step equals update + control signal + 
     const spec = { controller: 'threshold' as const, population: 'p', target_hz: 3, timescales: ts, enabled: true };
     const fused = new RateEstimator(arena, 'fused', n, ts.map((s) => s.tau_ms), 1, 3);
     const plain = new RateEstimator(arena, 'plain', n, ts.map((s) => s.tau_ms), 1, 3);
+    const gains = Float64Array.from(ts, (s) => s.gain);
     const offFused = new Float64Array(n);
     const offPlain = new Float64Array(n);
     const u = new Float64Array(n);
@@ -244,7 +245,7 @@ test("the threshold controller's one-pass step equals update + control signal + 
       let k = 0;
       for (let j = 0; j < n; j++) if (r.uniform() < 0.05) h.lists[at + k++] = j;
       h.setCount(t, k);
-      assert.equal(thresholdStep(fused, h, t, spec, 0.001, offFused), true);
+      assert.equal(thresholdStep(fused, h, t, spec.target_hz, gains, 0.001, offFused), true);
       plain.update(h, t);
       controlSignal(plain, spec, 0.001, u);
       for (let j = 0; j < n; j++) offPlain[j] = offPlain[j]! + u[j]!;
@@ -257,7 +258,7 @@ test("the threshold controller's one-pass step equals update + control signal + 
     h.lists.set([5, 3], at);
     h.setCount(400, 2);
     const before = fused.r.slice();
-    assert.equal(thresholdStep(fused, h, 400, spec, 0.001, offFused), false);
+    assert.equal(thresholdStep(fused, h, 400, spec.target_hz, gains, 0.001, offFused), false);
     assert.deepEqual(Array.from(fused.r), Array.from(before));
   }
 });

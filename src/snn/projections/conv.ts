@@ -188,10 +188,11 @@ function perChannelDeliver(g: ConvKernel, pre: SpikeHistory, t: number, target: 
 function perChannelGradient(g: ConvKernel, pre: SpikeHistory, t: number, e: Float64Array, mask: Uint8Array | undefined, grad: Float64Array, touched: Int32Array, seen: Uint8Array, rows?: Uint8Array): number {
   const { counts, at } = scratchOf(g);
   const m = convCounts(g, pre, t, counts, at);
+  if (m === 0) return 0;
   const P = g.oh * g.ow;
   let nt = 0;
   for (let c = 0; c < g.cout; c++) {
-    if ((mask && mask[c]) || m === 0) continue;
+    if (mask && mask[c]) continue;
     let sum = grad[c]!;
     for (let j = 0; j < m; j++) {
       const q = at[j]!;
