@@ -7,6 +7,7 @@
 import { deliverTable } from './projections/deliver.js';
 import type { stdpOnPost, stdpOnPre } from './plasticity/stdp.js';
 import type { lifIntegrate, lifThreshold } from './neurons/lif.js';
+import type { logisticPredict, logisticThreshold } from './neurons/logistic.js';
 import type { convDeliver, convGradient } from './projections/conv.js';
 import type { stepTouchedReference } from './plasticity/readout.js';
 
@@ -19,6 +20,8 @@ export interface SnnKernels {
   readonly stdpOnPost?: typeof stdpOnPost;
   readonly lifIntegrate?: typeof lifIntegrate;
   readonly lifThreshold?: typeof lifThreshold;
+  readonly logisticThreshold?: typeof logisticThreshold;
+  readonly logisticPredict?: typeof logisticPredict;
 }
 
 export interface SnnBackend {

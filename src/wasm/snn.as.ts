@@ -696,3 +696,183 @@ export function lifThreshold(v: usize, theta: usize, offset: usize, refractoryUn
   return k;
 }
 
+
+// ---------------------------------------------------------------- logistic units (neurons/logistic.ts)
+
+// e^x as fdlibm's __ieee754_exp computes it, which is what V8's Math.exp runs (base/ieee754.cc,
+// with its one special case, e^1 = Math.E):
+// the same reduction, polynomial and scaling in the same order, so σ here equals the TypeScript
+// reference bit for bit (AssemblyScript's own Math.exp is a different algorithm). Checked against
+// Math.exp in test/snn/wasm-logistic.test.ts.
+const LN2_HI: f64 = 6.93147180369123816490e-1;
+const LN2_LO: f64 = 1.90821492927058770002e-10;
+const INV_LN2: f64 = 1.44269504088896338700e0;
+const P1: f64 = 1.66666666666666019037e-1;
+const P2: f64 = -2.77777777770155933842e-3;
+const P3: f64 = 6.61375632143793436117e-5;
+const P4: f64 = -1.65339022054652515390e-6;
+const P5: f64 = 4.13813679705723846039e-8;
+const EXP_OVERFLOW: f64 = 7.09782712893383973096e2;
+const EXP_UNDERFLOW: f64 = -7.45133219101941108420e2;
+const TWO_M1000: f64 = 9.33263618503218878990e-302;
+const E: f64 = 2.718281828459045;
+
+export function ieeeExp(x: f64): f64 {
+  const bits = reinterpret<u64>(x);
+  let hx = <u32>(bits >> 32);
+  const negative = hx >> 31;
+  hx &= 0x7fffffff;
+  if (hx >= 0x40862e42) {
+    if (hx >= 0x7ff00000) {
+      if (((hx & 0xfffff) | <u32>bits) != 0) return x + x; // NaN
+      return negative ? 0 : x; // e^±∞
+    }
+    if (x > EXP_OVERFLOW) return Infinity;
+    if (x < EXP_UNDERFLOW) return 0;
+  }
+  let hi: f64 = 0;
+  let lo: f64 = 0;
+  let k: i32 = 0;
+  if (hx > 0x3fd62e42) {
+    // |x| > ln2 / 2: x = k·ln2 + r, |r| ≤ ln2 / 2, with ln2 in two parts so k·LN2_HI is exact.
+    if (hx < 0x3ff0a2b2) {
+      if (x == 1) return E; // V8 special-cases e^1, which the steps below get one ulp high
+      hi = negative ? x + LN2_HI : x - LN2_HI;
+      lo = negative ? -LN2_LO : LN2_LO;
+      k = negative ? -1 : 1;
+    } else {
+      k = <i32>(INV_LN2 * x + (negative ? -0.5 : 0.5));
+      const tk = <f64>k;
+      hi = x - tk * LN2_HI;
+      lo = tk * LN2_LO;
+    }
+    x = hi - lo;
+  } else if (hx < 0x3e300000) {
+    return 1 + x; // |x| < 2^−28
+  }
+  const t = x * x;
+  const c = x - t * (P1 + t * (P2 + t * (P3 + t * (P4 + t * P5))));
+  if (k == 0) return 1 - ((x * c) / (c - 2.0) - x);
+  const y = 1 - (lo - (x * c) / (2.0 - c) - hi);
+  // y · 2^k by adding k to the exponent field (below 2^−1021 in two steps, as fdlibm does).
+  if (k >= -1021) return reinterpret<f64>(reinterpret<u64>(y) + (<u64>(<i64>k) << 52));
+  return reinterpret<f64>(reinterpret<u64>(y) + (<u64>(<i64>(k + 1000)) << 52)) * TWO_M1000;
+}
+
+/** sigmoid of neurons/logistic.ts. */
+@inline function sigmoid(x: f64): f64 {
+  if (x >= 0) return 1 / (1 + ieeeExp(-x));
+  const e = ieeeExp(x);
+  return e / (1 + e);
+}
+
+// σ two lanes at a time, for 2^−28 ≤ |x| < 700: ieeeExp's three reductions in one, as the same
+// operations lane by lane (WebAssembly never fuses a multiply and an add), so each lane rounds
+// exactly as the scalar code. With k = 0 (|x| ≤ ln2/2) the general steps give fdlibm's k = 0
+// formula exactly (hi = r, lo = 0, and (r·c)/(c − 2) = −(r·c)/(2 − c)); with |x| < 1.5·ln2 fdlibm
+// takes k = ±1 without the division by ln2, so the lane's k is forced rather than computed.
+const SIMD_TINY: f64 = reinterpret<f64>(<u64>0x3e300000 << 32);
+const K0_BELOW: f64 = reinterpret<f64>(<u64>0x3fd62e43 << 32);
+const K1_BELOW: f64 = reinterpret<f64>(<u64>0x3ff0a2b2 << 32);
+const SIMD_HIGH: f64 = 700;
+
+/** σ of both lanes, bit for bit the scalar sigmoid. */
+@inline function sigmoid2(x: v128): v128 {
+  const ax = f64x2.abs(x);
+  if (!v128.all_true<i64>(v128.and(f64x2.ge(ax, f64x2.splat(SIMD_TINY)), f64x2.lt(ax, f64x2.splat(SIMD_HIGH))))) {
+    return f64x2.replace_lane(f64x2.splat(sigmoid(f64x2.extract_lane(x, 0))), 1, sigmoid(f64x2.extract_lane(x, 1)));
+  }
+  // e = e^−|x| (both branches of sigmoid take e of −|x|), reduced as ieeeExp with −|x| < 0.
+  const r0 = f64x2.neg(ax);
+  const k1 = f64x2.lt(ax, f64x2.splat(K1_BELOW));
+  const k0 = f64x2.lt(ax, f64x2.splat(K0_BELOW));
+  const kDivided = i32x4.trunc_sat_f64x2_s_zero(f64x2.add(f64x2.mul(f64x2.splat(INV_LN2), r0), f64x2.splat(-0.5)));
+  const k = v128.bitselect(i64x2.splat(0), v128.bitselect(i64x2.splat(-1), i64x2.extend_low_i32x4_s(kDivided), k1), k0);
+  const tk = v128.bitselect(f64x2.splat(0), v128.bitselect(f64x2.splat(-1), f64x2.convert_low_i32x4_s(kDivided), k1), k0);
+  const hi = f64x2.sub(r0, f64x2.mul(tk, f64x2.splat(LN2_HI)));
+  const lo = f64x2.mul(tk, f64x2.splat(LN2_LO));
+  const r = f64x2.sub(hi, lo);
+  const t = f64x2.mul(r, r);
+  let poly = f64x2.add(f64x2.splat(P4), f64x2.mul(t, f64x2.splat(P5)));
+  poly = f64x2.add(f64x2.splat(P3), f64x2.mul(t, poly));
+  poly = f64x2.add(f64x2.splat(P2), f64x2.mul(t, poly));
+  poly = f64x2.add(f64x2.splat(P1), f64x2.mul(t, poly));
+  const c = f64x2.sub(r, f64x2.mul(t, poly));
+  const one = f64x2.splat(1);
+  const y = f64x2.sub(one, f64x2.sub(f64x2.sub(lo, f64x2.div(f64x2.mul(r, c), f64x2.sub(f64x2.splat(2), c))), hi));
+  const e = i64x2.add(y, i64x2.shl(k, 52));
+  const d = f64x2.add(one, e);
+  // 1 / (1 + e) for x ≥ 0, e / (1 + e) below: one division of the chosen numerator.
+  return f64x2.div(v128.bitselect(one, e, f64x2.ge(x, f64x2.splat(0))), d);
+}
+
+/**
+ * logisticThreshold: p ← σ(a + b) (the memo's value where a and b equal the memo's, memoA 0: no
+ * memo), spikes where p > th (or a + b > logitTh + offset, offset non-zero) written ascending to
+ * out; a ← 0. Returns the count.
+ */
+export function logisticThreshold(a: usize, bias: usize, p: usize, offset: usize, n: i32, th: f64, logitTh: f64, out: usize, memoA: usize, memoB: usize, memoP: usize): i32 {
+  let k: i32 = 0;
+  const zero = f64x2.splat(0);
+  const pairs = <usize>(n & ~1);
+  for (let j: usize = 0; j < pairs; j += 2) {
+    const o = j << 3;
+    const aj = v128.load(a + o);
+    const bj = v128.load(bias + o);
+    const x = f64x2.add(aj, bj);
+    let q: v128;
+    if (memoA) {
+      const hit = v128.and(f64x2.eq(aj, v128.load(memoA + o)), f64x2.eq(bj, v128.load(memoB + o)));
+      q = v128.all_true<i64>(hit) ? v128.load(memoP + o) : v128.bitselect(v128.load(memoP + o), sigmoid2(x), hit);
+    } else {
+      q = sigmoid2(x);
+    }
+    v128.store(p + o, q);
+    v128.store(a + o, zero);
+    const above = offset ? f64x2.gt(x, f64x2.add(f64x2.splat(logitTh), v128.load(offset + o))) : f64x2.gt(q, f64x2.splat(th));
+    const bits = i64x2.bitmask(above);
+    if (bits & 1) {
+      store<i32>(out + (<usize>k << 2), <i32>j);
+      k++;
+    }
+    if (bits & 2) {
+      store<i32>(out + (<usize>k << 2), <i32>j + 1);
+      k++;
+    }
+  }
+  for (let j = pairs; j < <usize>n; j++) {
+    const o = j << 3;
+    const aj = load<f64>(a + o);
+    const bj = load<f64>(bias + o);
+    const x = aj + bj;
+    const q = memoA && aj == load<f64>(memoA + o) && bj == load<f64>(memoB + o) ? load<f64>(memoP + o) : sigmoid(x);
+    store<f64>(p + o, q);
+    store<f64>(a + o, 0);
+    if (offset ? x > logitTh + load<f64>(offset + o) : q > th) {
+      store<i32>(out + (<usize>k << 2), <i32>j);
+      k++;
+    }
+  }
+  return k;
+}
+
+/** logisticPredict with the memo: memoP ← σ(a + b), memoA ← a, memoB ← b. */
+export function logisticPredict(a: usize, bias: usize, n: i32, memoA: usize, memoB: usize, memoP: usize): void {
+  const pairs = <usize>(n & ~1);
+  for (let j: usize = 0; j < pairs; j += 2) {
+    const o = j << 3;
+    const aj = v128.load(a + o);
+    const bj = v128.load(bias + o);
+    v128.store(memoA + o, aj);
+    v128.store(memoB + o, bj);
+    v128.store(memoP + o, sigmoid2(f64x2.add(aj, bj)));
+  }
+  for (let j = pairs; j < <usize>n; j++) {
+    const o = j << 3;
+    const aj = load<f64>(a + o);
+    const bj = load<f64>(bias + o);
+    store<f64>(memoA + o, aj);
+    store<f64>(memoB + o, bj);
+    store<f64>(memoP + o, sigmoid(aj + bj));
+  }
+}

@@ -1,10 +1,11 @@
 /**
  * The WASM backend: the state arena lives in the linear memory of an instance of dist/wasm/snn.wasm
  * (compiled from src/wasm/snn.as.ts by `npm run build`), and the hot kernels (delivery, STDP on_pre
- * and on_post, LIF integrate and threshold) run there on byte offsets of the arena arrays. Results
- * are bit-identical to the TypeScript reference (test/snn/wasm-backend.test.ts). Delivery reads a
- * table's compact copy (6-byte records of u16 target and f32 weight; SynapseTable.compact) when it
- * keeps one, and on_post the postsynaptic-order keys (SynapseTable.postKey) instead of pre and delay.
+ * and on_post, LIF integrate and threshold, logistic threshold and prediction) run there on byte
+ * offsets of the arena arrays. Results are bit-identical to the TypeScript reference
+ * (test/snn/wasm-backend.test.ts). Delivery reads a table's compact copy (6-byte records of u16
+ * target and f32 weight; SynapseTable.compact) when it keeps one, and on_post the postsynaptic-order
+ * keys (SynapseTable.postKey) instead of pre and delay.
  *
  * Memory: each network gets its own instance with an imported memory of exactly the pages it needs
  * (module statics below ARENA_BASE, the arena above), created once and never grown, so the typed
@@ -23,6 +24,8 @@ import type { PairTraces } from '../plasticity/pair-traces.js';
 import { deliverTable } from '../projections/deliver.js';
 import { stdpOnPost, stdpOnPre } from '../plasticity/stdp.js';
 import { lifIntegrate, lifThreshold, type LifState } from '../neurons/lif.js';
+import { logisticPredict, logisticThreshold, type LogisticState, type SigmoidMemo } from '../neurons/logistic.js';
+import type { LogisticPopulationSpec } from '../spec.js';
 import { convDeliver, convGradient, type ConvKernel } from '../projections/conv.js';
 
 /** Where the arena starts in each instance's memory (the module's own statics lie below). */
@@ -71,6 +74,9 @@ interface SnnExports {
   ): number;
   lifIntegrate(v: number, theta: number, refractoryUntil: number, n: number, t: number, decay: number, refractory: number, adapt: number, thetaDecay: number): void;
   lifThreshold(v: number, theta: number, offset: number, refractoryUntil: number, n: number, t: number, vth: number, out: number, refractory: number): number;
+  logisticThreshold(a: number, bias: number, p: number, offset: number, n: number, th: number, logitTh: number, out: number, memoA: number, memoB: number, memoP: number): number;
+  logisticPredict(a: number, bias: number, n: number, memoA: number, memoB: number, memoP: number): void;
+  ieeeExp(x: number): number;
 }
 
 /**
@@ -336,6 +342,46 @@ function threshold(s: LifState, p: LifPopulationSpec, t: number, out: Int32Array
   return ex.lifThreshold(v.byteOffset, theta.byteOffset, offset.byteOffset, refractoryUntil.byteOffset, v.length, t, p.v_th, out.byteOffset + at * 4, p.refractory_steps > 0 ? 1 : 0);
 }
 
+function inOneMemory(b: ArrayBufferLike, ...arrays: readonly ({ buffer: ArrayBufferLike } | undefined)[]): boolean {
+  for (const x of arrays) if (x && x.buffer !== b) return false;
+  return true;
+}
+
+function thresholdLogistic(s: LogisticState, spec: LogisticPopulationSpec, out: Int32Array, at: number, memo?: SigmoidMemo): number {
+  const { a, bias, p, offset } = s;
+  const b = a.buffer;
+  const ex = instances.get(b as ArrayBuffer);
+  if (!ex || !inOneMemory(b, bias, p, offset, out, memo?.a, memo?.b, memo?.p)) {
+    wasmKernelCalls.reference++;
+    return logisticThreshold(s, spec, out, at, memo);
+  }
+  wasmKernelCalls.wasm++;
+  const th = spec.threshold;
+  const logitTh = Math.log(th / (1 - th));
+  return ex.logisticThreshold(a.byteOffset, bias.byteOffset, p.byteOffset, offset ? offset.byteOffset : 0, a.length, th, logitTh, out.byteOffset + at * 4, memo ? memo.a.byteOffset : 0, memo ? memo.b.byteOffset : 0, memo ? memo.p.byteOffset : 0);
+}
+
+function predictLogistic(s: LogisticState, memo: SigmoidMemo): void {
+  const { a, bias } = s;
+  const b = a.buffer;
+  const ex = instances.get(b as ArrayBuffer);
+  if (!ex || !inOneMemory(b, bias, memo.a, memo.b, memo.p)) {
+    wasmKernelCalls.reference++;
+    return logisticPredict(s, memo);
+  }
+  wasmKernelCalls.wasm++;
+  ex.logisticPredict(a.byteOffset, bias.byteOffset, a.length, memo.a.byteOffset, memo.b.byteOffset, memo.p.byteOffset);
+}
+
+/**
+ * e^x computed by the module's port of fdlibm's exp (the σ of the logistic kernels), for tests that
+ * check it equals Math.exp bit for bit; throws when the module does not load.
+ */
+export function wasmExp(): (x: number) => number {
+  const { buffer } = arenaMemory(0);
+  return instances.get(buffer as ArrayBuffer)!.ieeeExp;
+}
+
 /** The WASM backend; throws (naming why) when dist/wasm/snn.wasm is missing or does not load. */
 export function wasmBackend(): SnnBackend {
   module();
@@ -343,6 +389,6 @@ export function wasmBackend(): SnnBackend {
     name: 'wasm',
     arenaMemory,
     arrivalQueueBytes,
-    kernels: { deliver, convDeliver: deliverConv, convGradient: gradientConv, readoutStepTouched: stepTouched, stdpOnPre: onPre, stdpOnPost: onPost, lifIntegrate: integrate, lifThreshold: threshold },
+    kernels: { deliver, convDeliver: deliverConv, convGradient: gradientConv, readoutStepTouched: stepTouched, stdpOnPre: onPre, stdpOnPost: onPost, lifIntegrate: integrate, lifThreshold: threshold, logisticThreshold: thresholdLogistic, logisticPredict: predictLogistic },
   };
 }

@@ -66,11 +66,15 @@ export function logisticThreshold(s: LogisticState, spec: LogisticPopulationSpec
   return k;
 }
 
-/** σ(a + b) for the input accumulated so far (this step's arrivals, after the synapses slot), into out. */
-export function logisticPredict(s: LogisticState, out: Float64Array): Float64Array {
+/**
+ * σ(a + b) for the input accumulated so far (this step's arrivals, after the synapses slot) into
+ * memo.p, with the a and b it was computed from into memo.a and memo.b.
+ */
+export function logisticPredict(s: LogisticState, memo: SigmoidMemo): void {
   const { a, bias } = s;
-  for (let j = 0; j < a.length; j++) out[j] = sigmoid(a[j]! + bias[j]!);
-  return out;
+  for (let j = 0; j < a.length; j++) memo.p[j] = sigmoid(a[j]! + bias[j]!);
+  memo.a.set(a);
+  memo.b.set(bias);
 }
 
 export interface LogisticPopulationRuntime extends PopulationRuntime {
@@ -98,6 +102,8 @@ export function createLogisticPopulation(spec: LogisticPopulationSpec, ctx: Buil
   state.bias.fill(spec.bias_init);
   state.p.fill(sigmoid(spec.bias_init));
   const history = new SpikeHistory(arena, spec.name, n, historySlots);
+  const thresholdKernel = ctx.backend.kernels.logisticThreshold ?? logisticThreshold;
+  const predictKernel = ctx.backend.kernels.logisticPredict ?? logisticPredict;
   // The last prediction's inputs and values (the next threshold usually computes the same σ again:
   // nothing changes a or b in between), in arena scratch so that a restore forgets them. `fresh[0]`
   // says whether a prediction was made since the last threshold.
@@ -113,17 +119,15 @@ export function createLogisticPopulation(spec: LogisticPopulationSpec, ctx: Buil
     integrate() {},
     threshold(t) {
       const at = history.begin(t);
-      const count = logisticThreshold(state, spec, history.lists, at, fresh[0] ? memo : undefined);
+      const count = thresholdKernel(state, spec, history.lists, at, fresh[0] ? memo : undefined);
       fresh[0] = 0;
       history.setCount(t, count);
       return count;
     },
     reset() {},
     predict(out = new Float64Array(n)) {
-      logisticPredict(state, out);
-      memo.a.set(state.a);
-      memo.b.set(state.bias);
-      memo.p.set(out);
+      predictKernel(state, memo);
+      out.set(memo.p);
       fresh[0] = 1;
       return out;
     },
