@@ -83,7 +83,8 @@ for (const homeostasis of [false, true]) {
       const per = refOut.size / classes;
       const truth = Math.floor(r.uniform() * classes);
       const label = Array.from({ length: refOut.size }, (_, o) => (r.uniform() < 0.2 ? (Math.floor(o / per) === truth ? 1 : 0) : Number.NaN));
-      const step = { spikes: { [INPUT]: input }, signals: t % 4 === 3 ? {} : { label } };
+      const signals: Record<string, number[]> = t % 4 === 3 ? {} : { label };
+      const step = { spikes: { [INPUT]: input }, signals };
       ref.step(step);
       fast.step(step);
       assert.deepEqual(Array.from(fastOut.p), Array.from(refOut.p), `probabilities differ at step ${t}`);
