@@ -9,13 +9,15 @@ import type { stdpOnPost, stdpOnPre } from './plasticity/stdp.js';
 import type { lifIntegrate, lifThreshold } from './neurons/lif.js';
 import type { logisticPredict, logisticThreshold } from './neurons/logistic.js';
 import type { convDeliver, convGradient } from './projections/conv.js';
-import type { stepTouchedReference } from './plasticity/readout.js';
+import type { logisticErrors, sgdBiasStep, stepTouchedReference } from './plasticity/readout.js';
 
 export interface SnnKernels {
   readonly deliver?: typeof deliverTable;
   readonly convDeliver?: typeof convDeliver;
   readonly convGradient?: typeof convGradient;
   readonly readoutStepTouched?: typeof stepTouchedReference;
+  readonly logisticErrors?: typeof logisticErrors;
+  readonly sgdBiasStep?: typeof sgdBiasStep;
   readonly stdpOnPre?: typeof stdpOnPre;
   readonly stdpOnPost?: typeof stdpOnPost;
   readonly lifIntegrate?: typeof lifIntegrate;

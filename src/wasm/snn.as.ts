@@ -775,6 +775,7 @@ const SIMD_TINY: f64 = reinterpret<f64>(<u64>0x3e300000 << 32);
 const K0_BELOW: f64 = reinterpret<f64>(<u64>0x3fd62e43 << 32);
 const K1_BELOW: f64 = reinterpret<f64>(<u64>0x3ff0a2b2 << 32);
 const SIMD_HIGH: f64 = 700;
+const ROUNDING_MAGIC: f64 = 6755399441055744; // 1.5 · 2^52
 
 /** σ of both lanes, bit for bit the scalar sigmoid. */
 @inline function sigmoid2(x: v128): v128 {
@@ -786,9 +787,11 @@ const SIMD_HIGH: f64 = 700;
   const r0 = f64x2.neg(ax);
   const k1 = f64x2.lt(ax, f64x2.splat(K1_BELOW));
   const k0 = f64x2.lt(ax, f64x2.splat(K0_BELOW));
-  const kDivided = i32x4.trunc_sat_f64x2_s_zero(f64x2.add(f64x2.mul(f64x2.splat(INV_LN2), r0), f64x2.splat(-0.5)));
-  const k = v128.bitselect(i64x2.splat(0), v128.bitselect(i64x2.splat(-1), i64x2.extend_low_i32x4_s(kDivided), k1), k0);
-  const tk = v128.bitselect(f64x2.splat(0), v128.bitselect(f64x2.splat(-1), f64x2.convert_low_i32x4_s(kDivided), k1), k0);
+  // k = (int)(invln2·x − 0.5), as a float by truncation, and as an integer from the low bits of
+  // k + 1.5·2^52 (exact for |k| < 2^51), cheaper than a float → int → float round trip.
+  const kDivided = f64x2.trunc(f64x2.add(f64x2.mul(f64x2.splat(INV_LN2), r0), f64x2.splat(-0.5)));
+  const tk = v128.bitselect(f64x2.splat(0), v128.bitselect(f64x2.splat(-1), kDivided, k1), k0);
+  const k = i64x2.sub(f64x2.add(tk, f64x2.splat(ROUNDING_MAGIC)), f64x2.splat(ROUNDING_MAGIC));
   const hi = f64x2.sub(r0, f64x2.mul(tk, f64x2.splat(LN2_HI)));
   const lo = f64x2.mul(tk, f64x2.splat(LN2_LO));
   const r = f64x2.sub(hi, lo);
@@ -874,5 +877,32 @@ export function logisticPredict(a: usize, bias: usize, n: i32, memoA: usize, mem
     store<f64>(memoA + o, aj);
     store<f64>(memoB + o, bj);
     store<f64>(memoP + o, sigmoid(aj + bj));
+  }
+}
+
+// ---------------------------------------------------------------- readout rule (plasticity/readout.ts)
+
+/** logisticErrors: e ← σ(a + b) − y (0 where y is NaN); rows (non-zero: P positions) as errorRows. */
+export function logisticErrors(a: usize, bias: usize, y: usize, e: usize, n: i32, classes: i32, rows: usize): void {
+  for (let j: usize = 0; j < <usize>n; j++) {
+    const o = j << 3;
+    const yj = load<f64>(y + o);
+    store<f64>(e + o, yj != yj ? 0 : sigmoid(load<f64>(a + o) + load<f64>(bias + o)) - yj);
+  }
+  if (!rows) return;
+  const P = <usize>(n / classes);
+  memory.fill(rows, 0, P);
+  for (let c: usize = 0; c < <usize>classes; c++) {
+    const base = e + ((c * P) << 3);
+    for (let q: usize = 0; q < P; q++) if (load<f64>(base + (q << 3)) != 0) store<u8>(rows + q, 1);
+  }
+}
+
+/** sgdBiasStep: b ← b − lr·e where y is not NaN. */
+export function sgdBiasStep(bias: usize, y: usize, e: usize, n: i32, lr: f64): void {
+  for (let j: usize = 0; j < <usize>n; j++) {
+    const o = j << 3;
+    const yj = load<f64>(y + o);
+    if (yj == yj) store<f64>(bias + o, load<f64>(bias + o) - lr * load<f64>(e + o));
   }
 }

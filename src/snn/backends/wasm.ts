@@ -1,9 +1,9 @@
 /**
  * The WASM backend: the state arena lives in the linear memory of an instance of dist/wasm/snn.wasm
  * (compiled from src/wasm/snn.as.ts by `npm run build`), and the hot kernels (delivery, STDP on_pre
- * and on_post, LIF integrate and threshold, logistic threshold and prediction) run there on byte
- * offsets of the arena arrays. Results are bit-identical to the TypeScript reference
- * (test/snn/wasm-backend.test.ts). Delivery reads a table's compact copy (6-byte records of u16
+ * and on_post, LIF integrate and threshold, logistic threshold and prediction, the readout's errors
+ * and gradients) run there on byte offsets of the arena arrays. Results are bit-identical to the
+ * TypeScript reference (test/snn/wasm-backend.test.ts, wasm-conv, wasm-logistic). Delivery reads a table's compact copy (6-byte records of u16
  * target and f32 weight; SynapseTable.compact) when it keeps one, and on_post the postsynaptic-order
  * keys (SynapseTable.postKey) instead of pre and delay.
  *
@@ -17,7 +17,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { SnnBackend } from '../backend.js';
 import type { LifPopulationSpec, ReadoutSpec, StdpSpec } from '../spec.js';
-import { stepTouchedReference, type AdamState } from '../plasticity/readout.js';
+import { logisticErrors, sgdBiasStep, stepTouchedReference, type AdamState } from '../plasticity/readout.js';
 import type { SynapseTable } from '../projections/synapse-table.js';
 import type { SpikeHistory } from '../spike-history.js';
 import type { PairTraces } from '../plasticity/pair-traces.js';
@@ -77,6 +77,8 @@ interface SnnExports {
   logisticThreshold(a: number, bias: number, p: number, offset: number, n: number, th: number, logitTh: number, out: number, memoA: number, memoB: number, memoP: number): number;
   logisticPredict(a: number, bias: number, n: number, memoA: number, memoB: number, memoP: number): void;
   ieeeExp(x: number): number;
+  logisticErrors(a: number, bias: number, y: number, e: number, n: number, classes: number, rows: number): void;
+  sgdBiasStep(bias: number, y: number, e: number, n: number, lr: number): void;
 }
 
 /**
@@ -373,6 +375,28 @@ function predictLogistic(s: LogisticState, memo: SigmoidMemo): void {
   ex.logisticPredict(a.byteOffset, bias.byteOffset, a.length, memo.a.byteOffset, memo.b.byteOffset, memo.p.byteOffset);
 }
 
+function errorsLogistic(a: Float64Array, bias: Float64Array, y: Float64Array, e: Float64Array, classes: number, rows?: Uint8Array): void {
+  const b = a.buffer;
+  const ex = instances.get(b as ArrayBuffer);
+  if (!ex || !inOneMemory(b, bias, y, e, rows)) {
+    wasmKernelCalls.reference++;
+    return logisticErrors(a, bias, y, e, classes, rows);
+  }
+  wasmKernelCalls.wasm++;
+  ex.logisticErrors(a.byteOffset, bias.byteOffset, y.byteOffset, e.byteOffset, y.length, classes, rows ? rows.byteOffset : 0);
+}
+
+function biasStepSgd(bias: Float64Array, y: Float64Array, e: Float64Array, learningRate: number): void {
+  const b = bias.buffer;
+  const ex = instances.get(b as ArrayBuffer);
+  if (!ex || !inOneMemory(b, y, e)) {
+    wasmKernelCalls.reference++;
+    return sgdBiasStep(bias, y, e, learningRate);
+  }
+  wasmKernelCalls.wasm++;
+  ex.sgdBiasStep(bias.byteOffset, y.byteOffset, e.byteOffset, y.length, learningRate);
+}
+
 /**
  * e^x computed by the module's port of fdlibm's exp (the σ of the logistic kernels), for tests that
  * check it equals Math.exp bit for bit; throws when the module does not load.
@@ -389,6 +413,6 @@ export function wasmBackend(): SnnBackend {
     name: 'wasm',
     arenaMemory,
     arrivalQueueBytes,
-    kernels: { deliver, convDeliver: deliverConv, convGradient: gradientConv, readoutStepTouched: stepTouched, stdpOnPre: onPre, stdpOnPost: onPost, lifIntegrate: integrate, lifThreshold: threshold, logisticThreshold: thresholdLogistic, logisticPredict: predictLogistic },
+    kernels: { deliver, convDeliver: deliverConv, convGradient: gradientConv, readoutStepTouched: stepTouched, stdpOnPre: onPre, stdpOnPost: onPost, lifIntegrate: integrate, lifThreshold: threshold, logisticThreshold: thresholdLogistic, logisticPredict: predictLogistic, logisticErrors: errorsLogistic, sgdBiasStep: biasStepSgd },
   };
 }

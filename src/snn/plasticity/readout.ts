@@ -70,7 +70,21 @@ export function readoutTargets(label: number | ArrayLike<number>, y: Float64Arra
     return;
   }
   if (label.length !== y.length) throw new RangeError(`${what}: ${label.length} targets for ${y.length} output units`);
-  for (let j = 0; j < y.length; j++) y[j] = label[j]!;
+  y.set(label);
+}
+
+/**
+ * Logistic errors e_j = σ(a_j + b_j) − y_j, 0 where y_j is NaN (unlabelled); with `rows`, also
+ * errorRows of them (rows.length positions of `classes` class maps).
+ */
+export function logisticErrors(a: Float64Array, bias: Float64Array, y: Float64Array, e: Float64Array, classes: number, rows?: Uint8Array): void {
+  for (let j = 0; j < y.length; j++) e[j] = Number.isNaN(y[j]!) ? 0 : sigmoid(a[j]! + bias[j]!) - y[j]!;
+  if (rows) errorRows(e, classes, rows);
+}
+
+/** The biases' SGD step: b_j ← b_j − lr·e_j for every labelled unit (y_j not NaN). */
+export function sgdBiasStep(bias: Float64Array, y: Float64Array, e: Float64Array, learningRate: number): void {
+  for (let j = 0; j < y.length; j++) if (!Number.isNaN(y[j]!)) bias[j] = bias[j]! - learningRate * e[j]!;
 }
 
 /** Targets for a class index under a softmax readout: that class at every position (units c·P + q). */
@@ -193,8 +207,10 @@ export function createReadout(spec: ReadoutSpec, ctx: BuildContext): ReadoutRunt
 
   // Scratch, zero between steps. The conv gradient's arrays (and e, which it reads) are arena
   // scratch, so a backend's kernel can reach them.
-  const y = new Float64Array(nOut);
+  const y = ctx.arena.scratch(`${name}.y`, 'f64', nOut);
   const e = ctx.arena.scratch(`${name}.e`, 'f64', nOut);
+  const errors = ctx.backend.kernels.logisticErrors ?? logisticErrors;
+  const biasStep = ctx.backend.kernels.sgdBiasStep ?? sgdBiasStep;
   const gradient = ctx.backend.kernels.convGradient ?? convGradient;
   const stepTouched = ctx.backend.kernels.readoutStepTouched ?? stepTouchedReference;
   const grad = conv ? ctx.arena.scratch(`${name}.grad`, 'f64', nW) : undefined;
@@ -226,8 +242,12 @@ export function createReadout(spec: ReadoutSpec, ctx: BuildContext): ReadoutRunt
       if (label !== undefined) {
         if (softmaxClasses && typeof label === 'number') classAtEveryPosition(label, y, softmaxClasses, what);
         else readoutTargets(label, y, what);
-        if (softmaxClasses) softmaxErrors(a, bias, y, e, softmaxClasses);
-        else for (let j = 0; j < nOut; j++) e[j] = Number.isNaN(y[j]!) ? 0 : sigmoid(a[j]! + bias[j]!) - y[j]!;
+        if (softmaxClasses) {
+          softmaxErrors(a, bias, y, e, softmaxClasses);
+          if (rows) errorRows(e, conv!.cout, rows);
+        } else {
+          errors(a, bias, y, e, conv ? conv.cout : 1, rows);
+        }
         let c1 = 1;
         let c2 = 1;
         if (adam) {
@@ -237,7 +257,6 @@ export function createReadout(spec: ReadoutSpec, ctx: BuildContext): ReadoutRunt
         }
         if (conv) {
           // Shared weights: sum the gradient per kernel entry first, then step each touched entry once.
-          if (rows) errorRows(e, conv.cout, rows);
           const nt = gradient(conv, proj.from.history, t, e, mask, grad!, touched!, seen!, rows);
           stepTouched(weight, wMoments, grad!, touched!, seen!, nt, spec, c1, c2);
         } else {
@@ -246,7 +265,11 @@ export function createReadout(spec: ReadoutSpec, ctx: BuildContext): ReadoutRunt
             for (let s = start; s < end; s++) if (!mask[s]) update(weight, wMoments, s, e[post[s]!]!, c1, c2);
           });
         }
-        if (ownsBias) for (let j = 0; j < nOut; j++) if (!Number.isNaN(y[j]!)) update(bias, bMoments, j, e[j]!, c1, c2);
+        if (ownsBias && bMoments) {
+          for (let j = 0; j < nOut; j++) if (!Number.isNaN(y[j]!)) adamUpdate(bias, bMoments, j, e[j]!, spec, c1, c2);
+        } else if (ownsBias) {
+          biasStep(bias, y, e, spec.learning_rate);
+        }
       }
       if (spec.prune && (t + 1) % spec.prune.every_steps === 0) pruneWeights(weight, mask, spec.prune.keep, wMoments);
     },
