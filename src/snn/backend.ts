@@ -8,6 +8,7 @@ import { deliverTable } from './projections/deliver.js';
 import type { stdpOnPost, stdpOnPre } from './plasticity/stdp.js';
 import type { lifIntegrate, lifThreshold } from './neurons/lif.js';
 import type { logisticPredict, logisticThreshold } from './neurons/logistic.js';
+import type { thresholdStep } from './homeostasis/controllers.js';
 import type { convDeliver, convGradient } from './projections/conv.js';
 import type { logisticErrors, sgdBiasStep, stepTouchedReference } from './plasticity/readout.js';
 
@@ -24,6 +25,7 @@ export interface SnnKernels {
   readonly lifThreshold?: typeof lifThreshold;
   readonly logisticThreshold?: typeof logisticThreshold;
   readonly logisticPredict?: typeof logisticPredict;
+  readonly homeostasisThresholdStep?: typeof thresholdStep;
 }
 
 export interface SnnBackend {

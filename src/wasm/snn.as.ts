@@ -906,3 +906,47 @@ export function sgdBiasStep(bias: usize, y: usize, e: usize, n: i32, lr: f64): v
     if (yj == yj) store<f64>(bias + o, load<f64>(bias + o) - lr * load<f64>(e + o));
   }
 }
+
+// ---------------------------------------------------------------- homeostasis (homeostasis/controllers.ts)
+
+/**
+ * thresholdStep with two timescales: r_k ← r_k·α_k (+ kick_k for the neurons in the ascending spike
+ * list), u = 0 + g0·(r0 − target) + g1·(r1 − target), offset += u·dt, in that order. Pairs of
+ * neurons without a spike run in SIMD (lane by lane the same operations); a pair with one, scalar.
+ */
+export function thresholdStep2(r: usize, n: i32, spikes: usize, count: i32, a0: f64, a1: f64, k0: f64, k1: f64, g0: f64, g1: f64, target: f64, dtS: f64, offset: usize): void {
+  const r1Base = r + (<usize>n << 3);
+  let q: i32 = 0;
+  let next: i32 = count > 0 ? load<i32>(spikes) : -1;
+  let j: i32 = 0;
+  while (j < n) {
+    const o = <usize>j << 3;
+    if (j + 1 < n && next != j && next != j + 1) {
+      const r0 = f64x2.mul(v128.load(r + o), f64x2.splat(a0));
+      const r1 = f64x2.mul(v128.load(r1Base + o), f64x2.splat(a1));
+      v128.store(r + o, r0);
+      v128.store(r1Base + o, r1);
+      const u0 = f64x2.add(f64x2.splat(0), f64x2.mul(f64x2.splat(g0), f64x2.sub(r0, f64x2.splat(target))));
+      const u = f64x2.add(u0, f64x2.mul(f64x2.splat(g1), f64x2.sub(r1, f64x2.splat(target))));
+      v128.store(offset + o, f64x2.add(v128.load(offset + o), f64x2.mul(u, f64x2.splat(dtS))));
+      j += 2;
+      continue;
+    }
+    // A neuron with a spike, the one before it, or the last one: scalar.
+    let r0 = load<f64>(r + o) * a0;
+    let r1 = load<f64>(r1Base + o) * a1;
+    if (j == next) {
+      r0 = r0 + k0;
+      r1 = r1 + k1;
+      q++;
+      next = q < count ? load<i32>(spikes + (<usize>q << 2)) : -1;
+    }
+    store<f64>(r + o, r0);
+    store<f64>(r1Base + o, r1);
+    let u: f64 = 0;
+    u += g0 * (r0 - target);
+    u += g1 * (r1 - target);
+    store<f64>(offset + o, load<f64>(offset + o) + u * dtS);
+    j++;
+  }
+}

@@ -56,8 +56,10 @@ test('wasm σ (pairs in SIMD, the rest scalar) = the reference sigmoid bit for b
   assert.equal(wasmKernelCalls.reference, before, 'no call fell back to the reference');
 });
 
+// Homeostasis as the main job runs it: two timescales (the WASM step), with a high target so the
+// offsets move both ways and spikes fall in and between SIMD pairs.
 for (const homeostasis of [false, true]) {
-  test(`motion network${homeostasis ? ' with threshold homeostasis' : ''}: wasm logistic threshold and prediction = reference bit for bit`, () => {
+  test(`motion network${homeostasis ? ' with two-timescale threshold homeostasis' : ''}: wasm logistic threshold, prediction and homeostasis = reference bit for bit`, () => {
     const spec = motionDirectionNetwork({
       size: 16,
       directions: 4,
@@ -67,7 +69,7 @@ for (const homeostasis of [false, true]) {
       stride: 2,
       optimizer: 'sgd',
       learningRate: 0.05,
-      ...(homeostasis ? { homeostasis: { target_hz: 20, timescales: [{ tau_ms: 50, gain: 0.5 }] } } : {}),
+      ...(homeostasis ? { homeostasis: { target_hz: 20, timescales: [{ tau_ms: 50, gain: 0.5 }, { tau_ms: 400, gain: 0.05 }] } } : {}),
     });
     const ref = buildNetwork(spec, { backend: cpuBackend });
     const fast = buildNetwork(spec, { backend: wasmBackend() });

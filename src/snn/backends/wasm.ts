@@ -2,10 +2,11 @@
  * The WASM backend: the state arena lives in the linear memory of an instance of dist/wasm/snn.wasm
  * (compiled from src/wasm/snn.as.ts by `npm run build`), and the hot kernels (delivery, STDP on_pre
  * and on_post, LIF integrate and threshold, logistic threshold and prediction, the readout's errors
- * and gradients) run there on byte offsets of the arena arrays. Results are bit-identical to the
- * TypeScript reference (test/snn/wasm-backend.test.ts, wasm-conv, wasm-logistic). Delivery reads a table's compact copy (6-byte records of u16
- * target and f32 weight; SynapseTable.compact) when it keeps one, and on_post the postsynaptic-order
- * keys (SynapseTable.postKey) instead of pre and delay.
+ * and gradients, the two-timescale threshold homeostasis) run there on byte offsets of the arena
+ * arrays. Results are bit-identical to the TypeScript reference (test/snn/wasm-backend.test.ts,
+ * wasm-conv, wasm-logistic). Delivery reads a table's compact copy (6-byte records of u16 target
+ * and f32 weight; SynapseTable.compact) when it keeps one, and on_post the postsynaptic-order keys
+ * (SynapseTable.postKey) instead of pre and delay.
  *
  * Memory: each network gets its own instance with an imported memory of exactly the pages it needs
  * (module statics below ARENA_BASE, the arena above), created once and never grown, so the typed
@@ -26,6 +27,8 @@ import { stdpOnPost, stdpOnPre } from '../plasticity/stdp.js';
 import { lifIntegrate, lifThreshold, type LifState } from '../neurons/lif.js';
 import { logisticPredict, logisticThreshold, type LogisticState, type SigmoidMemo } from '../neurons/logistic.js';
 import type { LogisticPopulationSpec } from '../spec.js';
+import { spikesAscending, thresholdStep } from '../homeostasis/controllers.js';
+import type { RateEstimator } from '../homeostasis/rate-estimator.js';
 import { convDeliver, convGradient, type ConvKernel } from '../projections/conv.js';
 
 /** Where the arena starts in each instance's memory (the module's own statics lie below). */
@@ -79,6 +82,7 @@ interface SnnExports {
   ieeeExp(x: number): number;
   logisticErrors(a: number, bias: number, y: number, e: number, n: number, classes: number, rows: number): void;
   sgdBiasStep(bias: number, y: number, e: number, n: number, lr: number): void;
+  thresholdStep2(r: number, n: number, spikes: number, count: number, a0: number, a1: number, k0: number, k1: number, g0: number, g1: number, target: number, dtS: number, offset: number): void;
 }
 
 /**
@@ -397,6 +401,20 @@ function biasStepSgd(bias: Float64Array, y: Float64Array, e: Float64Array, learn
   ex.sgdBiasStep(bias.byteOffset, y.byteOffset, e.byteOffset, y.length, learningRate);
 }
 
+function homeostasisThresholdStep(est: RateEstimator, history: SpikeHistory, t: number, target: number, gains: Float64Array, dtS: number, offset: Float64Array): boolean {
+  const b = offset.buffer;
+  const ex = instances.get(b as ArrayBuffer);
+  if (!ex || gains.length !== 2 || !inOneMemory(b, est.r, history.lists)) {
+    wasmKernelCalls.reference++;
+    return thresholdStep(est, history, t, target, gains, dtS, offset);
+  }
+  if (!spikesAscending(history, t)) return false;
+  wasmKernelCalls.wasm++;
+  const { alpha, kick } = est;
+  ex.thresholdStep2(est.r.byteOffset, est.size, history.lists.byteOffset + history.offset(t) * 4, history.count(t), alpha[0]!, alpha[1]!, kick[0]!, kick[1]!, gains[0]!, gains[1]!, target, dtS, offset.byteOffset);
+  return true;
+}
+
 /**
  * e^x computed by the module's port of fdlibm's exp (the σ of the logistic kernels), for tests that
  * check it equals Math.exp bit for bit; throws when the module does not load.
@@ -413,6 +431,6 @@ export function wasmBackend(): SnnBackend {
     name: 'wasm',
     arenaMemory,
     arrivalQueueBytes,
-    kernels: { deliver, convDeliver: deliverConv, convGradient: gradientConv, readoutStepTouched: stepTouched, stdpOnPre: onPre, stdpOnPost: onPost, lifIntegrate: integrate, lifThreshold: threshold, logisticThreshold: thresholdLogistic, logisticPredict: predictLogistic, logisticErrors: errorsLogistic, sgdBiasStep: biasStepSgd },
+    kernels: { deliver, convDeliver: deliverConv, convGradient: gradientConv, readoutStepTouched: stepTouched, stdpOnPre: onPre, stdpOnPost: onPost, lifIntegrate: integrate, lifThreshold: threshold, logisticThreshold: thresholdLogistic, logisticPredict: predictLogistic, logisticErrors: errorsLogistic, sgdBiasStep: biasStepSgd, homeostasisThresholdStep },
   };
 }

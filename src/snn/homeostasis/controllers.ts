@@ -54,10 +54,10 @@ export function controlSignal(est: RateEstimator, spec: HomeostasisSpec, dtS: nu
  * when it is not. Two timescales (the usual case) run unrolled: 2–3× faster than the loop over k.
  */
 export function thresholdStep(est: RateEstimator, history: SpikeHistory, t: number, target: number, gains: Float64Array, dtS: number, offset: Float64Array): boolean {
+  if (!spikesAscending(history, t)) return false;
   const lists = history.lists;
   const at = history.offset(t);
   const n = history.count(t);
-  for (let q = at + 1; q < at + n; q++) if (!(lists[q]! > lists[q - 1]!)) return false;
   const N = est.size;
   const r = est.r;
   const K = gains.length;
@@ -103,6 +103,15 @@ export function thresholdStep(est: RateEstimator, history: SpikeHistory, t: numb
   return true;
 }
 
+/** Whether step t's spike list is ascending without repeats (what a threshold step lists). */
+export function spikesAscending(history: SpikeHistory, t: number): boolean {
+  const lists = history.lists;
+  const at = history.offset(t);
+  const end = at + history.count(t);
+  for (let q = at + 1; q < end; q++) if (!(lists[q]! > lists[q - 1]!)) return false;
+  return true;
+}
+
 export function createController(spec: HomeostasisSpec, ctx: BuildContext): HomeostasisRuntime {
   const pop = ctx.populations.get(spec.population) as LifPopulationRuntime | LogisticPopulationRuntime | undefined;
   if (!pop || !('state' in pop) || !pop.state.offset) throw new RangeError(`homeostasis: '${spec.population}' is not a LIF/ALIF population or a logistic population with a threshold offset`);
@@ -114,6 +123,7 @@ export function createController(spec: HomeostasisSpec, ctx: BuildContext): Home
   const u = new Float64Array(N); // scratch, recomputed each step
   const gains = Float64Array.from(spec.timescales, (s) => s.gain);
   const offset = pop.state.offset;
+  const step = ctx.backend.kernels.homeostasisThresholdStep ?? thresholdStep;
   const tables: SynapseTable[] = [];
   for (const pr of ctx.projections.values()) if (pr.to === pop && pr.table) tables.push(pr.table);
   return {
@@ -121,7 +131,7 @@ export function createController(spec: HomeostasisSpec, ctx: BuildContext): Home
     enabled: spec.enabled,
     estimator,
     end(t) {
-      if (spec.controller === 'threshold' && this.enabled && thresholdStep(estimator, pop.history, t, spec.target_hz, gains, dtS, offset)) return;
+      if (spec.controller === 'threshold' && this.enabled && step(estimator, pop.history, t, spec.target_hz, gains, dtS, offset)) return;
       estimator.update(pop.history, t);
       if (!this.enabled) return;
       controlSignal(estimator, spec, dtS, u);
