@@ -60,6 +60,16 @@ for (const optimizer of ['adam', 'sgd'] as const) {
   });
 }
 
+// Other strides and kernel sides: delivery adds each kernel row as one run, two outputs at a time,
+// with odd and even run lengths and runs of one.
+for (const [kernelSize, stride] of [[4, 1], [5, 3], [3, 2], [7, 4]] as const) {
+  test(`conv kernel ${kernelSize}x${kernelSize}, stride ${stride}: wasm delivery and gradient = reference bit for bit`, () => {
+    const before = wasmKernelCalls.reference;
+    runBoth(motionDirectionNetwork({ size: 15, directions: 4, speeds: [100, 200], delays: 4, kernelSize, stride, optimizer: 'sgd', learningRate: 0.05 }), 60, kernelSize * 10 + stride);
+    assert.equal(wasmKernelCalls.reference, before, 'no call fell back to the reference');
+  });
+}
+
 test('motion network with pruning: masked entries get no gradient in wasm either', () => {
   const spec = motionDirectionNetwork({ size: 16, directions: 4, speeds: [100, 200], delays: 6, kernelSize: 5, stride: 2, prune: { keep: 300, every_steps: 40 } });
   const { fast } = runBoth(spec, 130, 3);
