@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- pipeline [--quick] [--seconds S]`
+ * `npm run bench -- pipeline [--quick] [--seconds S] [--only replay|motion|latency]`
  *
  * 1. Real-time factor of the replay-to-websocket pipeline (file → refractory → denoise → WebSocket
  *    server publishing events and frames) on each shared event-camera recording, replayed as fast as
@@ -140,6 +140,12 @@ async function motionJob(seconds: number): Promise<Record<string, Record<string,
   const nodes = rec.spec.nodes.filter((n) => n.id !== 'emu' && n.id !== 'labels').map((n) => {
     if (n.id === 'clean') return { ...n, input: 'small' };
     if (n.id === 'net') return { ...n, input: 'bins', params: { ...n.params, learning: false } };
+    if (n.id === 'bins') {
+      // Steps from the recording's first event (at 5.8 s), not from t = 0 as the emulator's: else
+      // 2,900 empty steps run before it, outside the event span the factor is taken over.
+      const { originUs: _origin, ...params } = n.params ?? {};
+      return { ...n, params };
+    }
     if (n.id === 'decide') {
       const { truth: _truth, ...params } = n.params ?? {};
       return { ...n, params };
@@ -162,13 +168,19 @@ async function motionJob(seconds: number): Promise<Record<string, Record<string,
 export async function main(args: string[]): Promise<Record<string, unknown>> {
   let seconds = 2;
   let files = CAMERA;
+  const parts = new Set(['replay', 'motion', 'latency']);
   for (let i = 0; i < args.length; i++) {
     if (args[i] === '--quick') {
       seconds = 0.5;
       files = CAMERA.slice(0, 2);
     } else if (args[i] === '--seconds') seconds = Number(args[++i]);
-    else throw new Error(`pipeline bench: unknown argument ${args[i]} (use --quick, --seconds S)`);
+    else if (args[i] === '--only' && parts.has(args[i + 1]!)) {
+      const only = args[++i]!;
+      parts.clear();
+      parts.add(only);
+    } else throw new Error(`pipeline bench: unknown argument ${args[i]} (use --quick, --seconds S, --only replay|motion|latency)`);
   }
+  if (!parts.has('replay')) files = [];
   const replay: Record<string, Record<string, number>> = {};
   const unfiltered: Record<string, Record<string, number>> = {};
   for (const f of files) {
@@ -178,9 +190,9 @@ export async function main(args: string[]): Promise<Record<string, unknown>> {
       console.log(`replay-to-websocket ${filters ? '' : '(no filters) '}${f}: ${x.realTimeFactor}× real time by wall, ${x.cpuRealTimeFactor}× by CPU time (${x.events} events, ${x.cpuMevPerS} Mev/s CPU)`);
     }
   }
-  const motion = await motionJob(Math.max(2, seconds * 2));
+  const motion = parts.has('motion') ? await motionJob(Math.max(2, seconds * 2)) : {};
   const latency: Record<string, Record<string, unknown>> = {};
-  for (const f of ['evt3_pedestrians_small.raw', 'evt2_sparklers.raw']) {
+  for (const f of parts.has('latency') ? ['evt3_pedestrians_small.raw', 'evt2_sparklers.raw'] : []) {
     const l = (latency[f] = await decisionLatency(f, Math.max(1, seconds)));
     console.log(`event-to-decision at real time, ${f} (${l.eventRateMevS} Mev/s): p50 ${l.p50Ms} ms, p99 ${l.p99Ms} ms, max ${l.maxMs} ms over ${l.decisions} decisions`);
   }
@@ -191,9 +203,13 @@ export async function main(args: string[]): Promise<Record<string, unknown>> {
     motion,
     replay,
     unfiltered,
-    minRealTimeFactor: Math.min(...factors),
-    minCpuRealTimeFactor: Math.min(...cpuFactors),
+    ...(factors.length ? { minRealTimeFactor: Math.min(...factors), minCpuRealTimeFactor: Math.min(...cpuFactors) } : {}),
     latency,
-    goals: { motionRealTimeFactorAtLeast10: motion.learning!.realTimeFactor! >= 10, motionP99Under5ms: motion.realTime!.p99Ms! < 5, realTimeFactorAtLeast10: Math.min(...factors) >= 10, cpuRealTimeFactorAtLeast10: Math.min(...cpuFactors) >= 10, p99Under5ms: Math.max(...p99s) < 5 },
+    // Goals of the parts that ran.
+    goals: {
+      ...(motion.learning ? { motionRealTimeFactorAtLeast10: motion.learning.realTimeFactor! >= 10, motionProcessingRealTimeFactorAtLeast10: motion.learning.processingRealTimeFactor! >= 10, motionP99Under5ms: motion.realTime!.p99Ms! < 5 } : {}),
+      ...(factors.length ? { realTimeFactorAtLeast10: Math.min(...factors) >= 10, cpuRealTimeFactorAtLeast10: Math.min(...cpuFactors) >= 10 } : {}),
+      ...(p99s.length ? { p99Under5ms: Math.max(...p99s) < 5 } : {}),
+    },
   };
 }
