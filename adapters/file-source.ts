@@ -27,9 +27,8 @@ import { sideCount, type FrameRecord, type ImuBatch, type MonitorBatch, type Sid
 import { createDecoder, detectFormat } from '../src/formats/registry.js';
 import { DecodeError, type DecodeResult, type DecoderOptions } from '../src/formats/types.js';
 import { ProgressLine } from '../src/runtime/progress-line.js';
-import { ReplayClock, Sleeper } from './pacing.js';
+import { ReplayClock, Sleeper, replayChunkBytes } from './pacing.js';
 
-const DEFAULT_CHUNK_SIZE = 1 << 20;
 const HEAD_BYTES = 65536;
 /** Keep at most this many errors in `stats.errors` (a corrupt file replayed in a loop would grow forever). */
 const MAX_KEPT_ERRORS = 1000;
@@ -51,7 +50,7 @@ export interface FileSourceOptions {
   readonly format?: string;
   /** Passed to the decoder (pool, format-specific knobs); `uri` is set to the path. */
   readonly decoder?: DecoderOptions;
-  /** Bytes per read (default 1 MiB). */
+  /** Bytes per read (default 1 MiB, 64 KiB when paced: replayChunkBytes). */
   readonly chunkSize?: number;
   readonly pace?: Pace;
   /** true: replay forever; a number: that many passes in all. Default: one pass. */
@@ -256,7 +255,7 @@ class FileReading {
     stats.fileOpen = true;
     if (this.cancelled) return;
     stats.fileSize = (await handle.stat()).size;
-    const chunkSize = options.chunkSize ?? DEFAULT_CHUNK_SIZE;
+    const chunkSize = options.chunkSize ?? replayChunkBytes(options.pace !== undefined && options.pace !== 'fast');
     if (!(Number.isInteger(chunkSize) && chunkSize > 0)) throw new RangeError(`fromFile: chunkSize must be a positive integer, got ${chunkSize}`);
     const format = await this.resolveFormat(handle);
     if (format === undefined || this.cancelled) return;

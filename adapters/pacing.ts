@@ -1,6 +1,16 @@
 /** Pacing for replays: event time mapped to wall time at a speed factor, and cancellable sleeps. */
 
 /**
+ * Bytes a file replay reads (and decodes in one go) at a time: 1 MiB as fast as possible, 64 KiB
+ * when paced. A chunk's decode holds up every packet waiting behind it, and 1 MiB of EVT 2.0 is
+ * 260,000 events: at 5.4 Mev/s paced, it put 10–37 ms on the event-to-decision latency of the
+ * decisions around each read (p99 7–19 ms against 0.6–0.8 ms with 64 KiB).
+ */
+export function replayChunkBytes(paced: boolean): number {
+  return paced ? 64 * 1024 : 1 << 20;
+}
+
+/**
  * Maps event time to wall time for real-time replay at `speed`: the first event asked about is due now,
  * an event dt µs later is due dt / speed µs later.
  */

@@ -12,13 +12,14 @@ import { Observable } from 'rxjs';
 import { slicePacket, type EventPacket } from '../events/packet.js';
 import { PacketPool } from '../events/pool.js';
 import { createDecoder, detectFormat } from '../formats/registry.js';
-import { ReplayClock, Sleeper } from '../../adapters/pacing.js';
+import { ReplayClock, Sleeper, replayChunkBytes } from '../../adapters/pacing.js';
 
 export interface PausableFileOptions {
   readonly format?: string;
   readonly pace?: 'fast' | { readonly speed: number };
   /** Passes over the file (times shifted so they keep increasing); default 1. */
   readonly passes?: number;
+  /** Bytes per read, decoded in one go (default 1 MiB, 64 KiB when paced: replayChunkBytes). */
   readonly chunkSize?: number;
   /** Largest packet handed downstream (views of the decoded packet, no copy); default 8192 events. */
   readonly maxEvents?: number;
@@ -34,6 +35,8 @@ export interface PausableFileStats {
   pauses: number;
   /** Decoded packets whose buffers came back (recycle). */
   recycled: number;
+  /** Reads from the file (chunks decoded). */
+  reads: number;
 }
 
 export interface PausableFile {
@@ -50,7 +53,7 @@ export interface PausableFile {
 }
 
 export function pausableFile(path: string, o: PausableFileOptions = {}): PausableFile {
-  const stats: PausableFileStats = { bytes: 0, events: 0, packets: 0, errors: 0, paused: false, pauses: 0, recycled: 0 };
+  const stats: PausableFileStats = { bytes: 0, events: 0, packets: 0, errors: 0, paused: false, pauses: 0, recycled: 0, reads: 0 };
   // The decoders' buffers: recycled ones are handed out again. The last slice of each decoded packet
   // maps to the packet, whose pool holder is dropped when that slice is recycled.
   const pool = new PacketPool(65536, 8);
@@ -71,7 +74,7 @@ export function pausableFile(path: string, o: PausableFileOptions = {}): Pausabl
         const head = new Uint8Array(Math.min(65536, size));
         await h.read(head, 0, head.length, 0);
         const format = !o.format || o.format === 'auto' ? detectFormat(head, path).format : o.format;
-        const buf = new Uint8Array(o.chunkSize ?? 1 << 20);
+        const buf = new Uint8Array(o.chunkSize ?? replayChunkBytes(clock !== undefined));
         let shift = 0;
         let first = NaN;
         let latest = -Infinity;
@@ -116,6 +119,7 @@ export function pausableFile(path: string, o: PausableFileOptions = {}): Pausabl
             if (stopped || bytesRead === 0) break;
             pos += bytesRead;
             stats.bytes += bytesRead;
+            stats.reads++;
             const r = dec.push(buf.subarray(0, bytesRead));
             stats.errors += r.errors.length;
             await emit(r.events);

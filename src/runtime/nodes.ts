@@ -142,7 +142,7 @@ defineSource(
       format: field(str(), "registry format name or 'auto' (default)"),
       pace: field(pace, "'fast' (default) or real time × this factor"),
       passes: field(int({ ge: 1 }), 'times the file is replayed, times kept increasing (default 1)'),
-      chunkSize: field(int({ ge: 4096 }), 'bytes per read (default 1 MiB)'),
+      chunkSize: field(int({ ge: 4096 }), 'bytes per read (default 1 MiB, 64 KiB when paced)'),
       maxEvents: field(int({ ge: 1 }), 'largest packet sent downstream (default 8192 events; views, no copy)'),
     },
   },
