@@ -47,6 +47,12 @@
  * with fine-tuning at 0.003 (36 %); refitting the count weights and biases with the kernel frozen
  * (lr 1e-4 … 1e-6: 22–73 %); retraining the masked kernel at 0.05 on 8 seeds (74 %) or 0.01 (66 %);
  * L1 toward the class mean during training (3e-4: 73 %, 1e-3: 59 %).
+ *
+ * All of the above is the 7×7 × 10-delay kernel of the main job. How much pruning can cut depends on
+ * the kernel's size: with 11×11 × 12 delays (104,544 weights) and the count term, one-shot pruning to
+ * 1/30 keeps 90.3 / 89.9 % and gradual pruning 93.4 / 93.4 % of a 95.5 % peak for kernel seeds 1 / 2
+ * (288 held-out segments; bench/motion.ts's default). 11×11 × 10 delays: 81.6 % of 93.4 %; 9×9 × 12:
+ * 84.4 % of 97.6 %; 13×13 × 12: 88.9 % of 95.5 % (one-shot).
  */
 import { createEmulator, type EmulatorConfig } from '../emulator/index.js';
 import { buildNetwork, type Network } from '../snn/network.js';
