@@ -870,7 +870,23 @@ export function logisticThreshold(a: usize, bias: usize, p: usize, offset: usize
 /** logisticPredict with the memo: memoP ← σ(a + b), memoA ← a, memoB ← b. */
 export function logisticPredict(a: usize, bias: usize, n: i32, memoA: usize, memoB: usize, memoP: usize): void {
   const pairs = <usize>(n & ~1);
-  for (let j: usize = 0; j < pairs; j += 2) {
+  const quads = <usize>(n & ~3);
+  for (let j: usize = 0; j < quads; j += 4) {
+    const o = j << 3;
+    const aj = v128.load(a + o);
+    const bj = v128.load(bias + o);
+    const ak = v128.load(a + o + 16);
+    const bk = v128.load(bias + o + 16);
+    v128.store(memoA + o, aj);
+    v128.store(memoB + o, bj);
+    v128.store(memoA + o + 16, ak);
+    v128.store(memoB + o + 16, bk);
+    const p = sigmoid2(f64x2.add(aj, bj));
+    const q = sigmoid2(f64x2.add(ak, bk));
+    v128.store(memoP + o, p);
+    v128.store(memoP + o + 16, q);
+  }
+  for (let j: usize = quads; j < pairs; j += 2) {
     const o = j << 3;
     const aj = v128.load(a + o);
     const bj = v128.load(bias + o);

@@ -56,6 +56,29 @@ test('wasm σ (pairs in SIMD, the rest scalar) = the reference sigmoid bit for b
   assert.equal(wasmKernelCalls.reference, before, 'no call fell back to the reference');
 });
 
+test('wasm σ over populations of every size mod 4 (groups of four, a pair, a last unit) = reference', () => {
+  const before = wasmKernelCalls.reference;
+  for (let size = 1; size <= 11; size++) {
+    const spec = {
+      dt_ms: 1,
+      seed: 1,
+      populations: [
+        { name: 'in', model: 'input', size: 3 },
+        { name: 'out', model: 'logistic', size, bias_init: -1 },
+      ],
+      projections: [{ name: 'd', kind: 'dense', from: 'in', to: 'out', weight: 0.1 }],
+    };
+    const ref = buildNetwork(spec, { backend: cpuBackend }).population('out') as LogisticPopulationRuntime;
+    const fast = buildNetwork(spec, { backend: wasmBackend() }).population('out') as LogisticPopulationRuntime;
+    const r = new Rng(size, 5);
+    for (let round = 0; round < 20; round++) {
+      for (let j = 0; j < size; j++) ref.state.a[j] = fast.state.a[j] = (2 * r.uniform() - 1) * (round % 2 ? 2 : 30);
+      assert.deepEqual(Array.from(fast.predict()), Array.from(ref.predict()), `size ${size}, round ${round}`);
+    }
+  }
+  assert.equal(wasmKernelCalls.reference, before, 'no call fell back to the reference');
+});
+
 // Homeostasis as the main job runs it: two timescales (the WASM step), with a high target so the
 // offsets move both ways and spikes fall in and between SIMD pairs.
 for (const homeostasis of [false, true]) {
