@@ -54,6 +54,9 @@ export function triggeredLabels(o: TriggeredLabelsOptions): OperatorFunction<Ste
       let target = new Float64Array(0);
       let triggered = new Int32Array(0);
       let isTriggered = new Uint8Array(0);
+      // The positions holding labels in `target` (all others are NaN): labelled[0 … nLabelled).
+      let labelled = new Int32Array(0);
+      let nLabelled = 0;
       const subs: Subscription[] = [o.labels.subscribe({ next: (l) => timeline.push(l), error: (e) => subscriber.error(e) })];
       subs.push(
         source.subscribe({
@@ -74,12 +77,15 @@ export function triggeredLabels(o: TriggeredLabelsOptions): OperatorFunction<Ste
               }
               pixels = width * height;
               target = new Float64Array(o.classes * plane).fill(NaN);
+              labelled = new Int32Array(plane);
+              nLabelled = 0;
               triggered = new Int32Array(plane);
               isTriggered = new Uint8Array(plane);
             }
             let nt = 0;
-            for (const i of b.active) {
-              const q = positionOf[i % pixels]!;
+            const active = b.active;
+            for (let k = 0; k < active.length; k++) {
+              const q = positionOf[active[k]! % pixels]!;
               if (q >= 0 && !isTriggered[q]) {
                 isTriggered[q] = 1;
                 triggered[nt++] = q;
@@ -93,9 +99,11 @@ export function triggeredLabels(o: TriggeredLabelsOptions): OperatorFunction<Ste
               subscriber.next({ ...b, triggered: positions });
               return;
             }
-            // Clear the previous step's labels, then set this step's.
-            target.fill(NaN);
+            // Clear the previous labelled step's positions, then set this step's.
+            for (let k = 0; k < nLabelled; k++) for (let c = 0; c < o.classes; c++) target[c * plane + labelled[k]!] = NaN;
             for (let k = 0; k < nt; k++) for (let c = 0; c < o.classes; c++) target[c * plane + positions[k]!] = c === truth.classIndex ? 1 : 0;
+            labelled.set(positions);
+            nLabelled = nt;
             subscriber.next({ ...b, triggered: positions, signals: { [signal]: target } });
           },
           error: (e) => subscriber.error(e),
