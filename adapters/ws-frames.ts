@@ -59,13 +59,25 @@ function countsPayload(counts: Uint8Array, nonZero?: Int32Array, nonZeroCount?: 
     }
     return { layout: 1, bytes: out };
   }
-  for (let i = 0, k = 0; i < counts.length; i++) {
+  // Four pixels at a time past the zero words (most of a frame this sparse), in index order.
+  const words = counts.byteOffset % 4 === 0 ? new Uint32Array(counts.buffer, counts.byteOffset, counts.length >> 2) : new Uint32Array(0);
+  let k = 0;
+  const put = (i: number): void => {
     const c = counts[i]!;
-    if (c === 0) continue;
+    if (c === 0) return;
     dv.setUint32(4 + k * 4, i, true);
     out[4 + nnz * 4 + k] = c;
     k++;
+  };
+  for (let w = 0; w < words.length; w++) {
+    if (words[w] === 0) continue;
+    const i = w << 2;
+    put(i);
+    put(i + 1);
+    put(i + 2);
+    put(i + 3);
   }
+  for (let i = words.length << 2; i < counts.length; i++) put(i);
   return { layout: 1, bytes: out };
 }
 

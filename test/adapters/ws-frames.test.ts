@@ -7,7 +7,8 @@ import { packetOf } from '../../src/events/packet.js';
 import { Rng } from '../../src/emulator/rng.js';
 
 for (const [W, H] of [
-  [40, 30], // busy frames: no list
+  [40, 30], // busy frames: no list, dense layout
+  [128, 96], // busy enough for no list, sparse enough for the sparse layout: found by scanning
   [640, 480], // sparse frames: with the sorted list
 ] as const) {
   test(`frames ${W}x${H}: counts per window match a direct count, only touched pixels are cleared, encodings match a full scan`, () => {
@@ -60,11 +61,18 @@ for (const [W, H] of [
     assert.equal(fr.f.nonZeroCount, nz.length, `window ${k}: non-zero count`);
     assert.deepEqual(fr.bytes, encodeFrame(plain));
     assert.equal(fr.json, frameToJson(plain));
+    // Counts at an odd offset (no 4-byte words): the same again.
+    const odd = new Uint8Array(fr.counts.length + 1).subarray(1);
+    odd.set(fr.counts);
+    assert.deepEqual(fr.bytes, encodeFrame({ ...plain, counts: odd }));
     assert.deepEqual(Array.from(decodeFrame(fr.bytes).counts), Array.from(want));
     assert.deepEqual(Array.from(frameFromJson(JSON.parse(fr.json).frame).counts), Array.from(want));
   }
   assert.ok(frames.some((fr) => fr.counts.includes(255)), 'a saturated pixel was exercised');
   assert.ok(frames.every((fr) => (fr.nonZero !== undefined) === (W === 640)), 'the list comes with the sparse frames only');
+  // The layout each size is for (byte 0 of the payload's layout is checked through decodeFrame above).
+  const sparse = frames.filter((fr) => fr.json.includes('"layout":"sparse"')).length;
+  assert.equal(sparse, W === 40 ? 0 : frames.length, `${W}x${H}: sparse layouts`);
   // After the last emit the shared buffer is clear again.
   assert.ok(buffer!.every((c) => c === 0));
 });
