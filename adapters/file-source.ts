@@ -255,7 +255,7 @@ class FileReading {
     stats.fileOpen = true;
     if (this.cancelled) return;
     stats.fileSize = (await handle.stat()).size;
-    const chunkSize = options.chunkSize ?? replayChunkBytes(options.pace !== undefined && options.pace !== 'fast');
+    const chunkSize = options.chunkSize ?? replayChunkBytes(this.clock !== undefined);
     if (!(Number.isInteger(chunkSize) && chunkSize > 0)) throw new RangeError(`fromFile: chunkSize must be a positive integer, got ${chunkSize}`);
     const format = await this.resolveFormat(handle);
     if (format === undefined || this.cancelled) return;

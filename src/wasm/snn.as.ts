@@ -795,8 +795,8 @@ const ROUNDING_MAGIC: f64 = 6755399441055744; // 1.5 · 2^52
   const r0 = f64x2.neg(ax);
   const k1 = f64x2.lt(ax, f64x2.splat(K1_BELOW));
   const k0 = f64x2.lt(ax, f64x2.splat(K0_BELOW));
-  // k = (int)(invln2·x − 0.5), as a float by truncation, and as an integer from the low bits of
-  // k + 1.5·2^52 (exact for |k| < 2^51), cheaper than a float → int → float round trip.
+  // k = (int)(invln2·x − 0.5): kept a float (truncated), its integer for the exponent taken from
+  // the low bits of k + 1.5·2^52 (exact for |k| < 2^51).
   const kDivided = f64x2.trunc(f64x2.add(f64x2.mul(f64x2.splat(INV_LN2), r0), f64x2.splat(-0.5)));
   const tk = v128.bitselect(f64x2.splat(0), v128.bitselect(f64x2.splat(-1), kDivided, k1), k0);
   const k = i64x2.sub(f64x2.add(tk, f64x2.splat(ROUNDING_MAGIC)), f64x2.splat(ROUNDING_MAGIC));
@@ -869,6 +869,8 @@ export function logisticThreshold(a: usize, bias: usize, p: usize, offset: usize
 
 /** logisticPredict with the memo: memoP ← σ(a + b), memoA ← a, memoB ← b. */
 export function logisticPredict(a: usize, bias: usize, n: i32, memoA: usize, memoB: usize, memoP: usize): void {
+  // Four units an iteration (two σ chains in flight), then a pair, then the last unit. (With the
+  // pair left to the scalar tail, the four-unit loop measured 35 % slower: keep it.)
   const pairs = <usize>(n & ~1);
   const quads = <usize>(n & ~3);
   for (let j: usize = 0; j < quads; j += 4) {

@@ -25,7 +25,7 @@ import type { PairTraces } from '../plasticity/pair-traces.js';
 import { deliverTable } from '../projections/deliver.js';
 import { stdpOnPost, stdpOnPre } from '../plasticity/stdp.js';
 import { lifIntegrate, lifThreshold, type LifState } from '../neurons/lif.js';
-import { logisticPredict, logisticThreshold, type LogisticState, type SigmoidMemo } from '../neurons/logistic.js';
+import { logit, logisticPredict, logisticThreshold, type LogisticState, type SigmoidMemo } from '../neurons/logistic.js';
 import type { LogisticPopulationSpec } from '../spec.js';
 import { spikesAscending, thresholdStep } from '../homeostasis/controllers.js';
 import type { RateEstimator } from '../homeostasis/rate-estimator.js';
@@ -174,6 +174,20 @@ function arenaMemory(bytes: number): { buffer: ArrayBuffer; base: number } {
   return { buffer: memory.buffer, base: ARENA_BASE };
 }
 
+/**
+ * The instance a kernel call runs in: the one whose memory is `b`, when `usable` and every array
+ * given (undefined ones aside) lies in that memory too; counted as a WASM call. Otherwise undefined,
+ * counted as a reference call, and the caller runs the TypeScript kernel.
+ */
+function instanceFor(usable: boolean, b: ArrayBufferLike, ...arrays: readonly ({ buffer: ArrayBufferLike } | undefined)[]): SnnExports | undefined {
+  const ex = usable ? instances.get(b as ArrayBuffer) : undefined;
+  let inside = ex !== undefined;
+  for (let i = 0; inside && i < arrays.length; i++) inside = !arrays[i] || arrays[i]!.buffer === b;
+  if (inside) wasmKernelCalls.wasm++;
+  else wasmKernelCalls.reference++;
+  return inside ? ex : undefined;
+}
+
 const MODE = { additive: 0, multiplicative: 1 } as const;
 
 function deliver(table: SynapseTable, pre: SpikeHistory, t: number, target: Float64Array): void {
@@ -244,25 +258,15 @@ function gradientConv(g: ConvKernel, pre: SpikeHistory, t: number, e: Float64Arr
 }
 
 function stepTouched(weight: Float64Array, moments: AdamState | undefined, grad: Float64Array, touched: Int32Array, seen: Uint8Array, nt: number, spec: ReadoutSpec, c1: number, c2: number): void {
-  const b = grad.buffer;
-  const ex = instances.get(b as ArrayBuffer);
-  if (!ex || weight.buffer !== b || touched.buffer !== b || seen.buffer !== b || (moments && (moments.m.buffer !== b || moments.v.buffer !== b))) {
-    wasmKernelCalls.reference++;
-    return stepTouchedReference(weight, moments, grad, touched, seen, nt, spec, c1, c2);
-  }
-  wasmKernelCalls.wasm++;
+  const ex = instanceFor(true, grad.buffer, weight, touched, seen, moments?.m, moments?.v);
+  if (!ex) return stepTouchedReference(weight, moments, grad, touched, seen, nt, spec, c1, c2);
   ex.readoutStepTouched(weight.byteOffset, moments ? moments.m.byteOffset : 0, moments ? moments.v.byteOffset : 0, grad.byteOffset, touched.byteOffset, seen.byteOffset, nt, spec.learning_rate, spec.beta1, spec.beta2, spec.epsilon, c1, c2);
 }
 
 function onPre(table: SynapseTable, pre: SpikeHistory, t: number, z: Float64Array, p: StdpSpec): void {
-  const b = z.buffer;
-  const ex = instances.get(b as ArrayBuffer);
   const { groupStart, post, weight } = table;
-  if (!ex || groupStart.buffer !== b || post.buffer !== b || weight.buffer !== b || pre.lists.buffer !== b || pre.counts.buffer !== b) {
-    wasmKernelCalls.reference++;
-    return stdpOnPre(table, pre, t, z, p);
-  }
-  wasmKernelCalls.wasm++;
+  const ex = instanceFor(true, z.buffer, groupStart, post, weight, pre.lists, pre.counts);
+  if (!ex) return stdpOnPre(table, pre, t, z, p);
   ex.stdpOnPre(
     groupStart.byteOffset,
     post.byteOffset,
@@ -325,91 +329,51 @@ function onPost(table: SynapseTable, postSpikes: SpikeHistory, t: number, traces
 
 function integrate(s: LifState, p: LifPopulationSpec, t: number): void {
   const { v, theta, refractoryUntil } = s;
-  const b = v.buffer;
-  const ex = instances.get(b as ArrayBuffer);
-  if (!ex || theta.buffer !== b || refractoryUntil.buffer !== b) {
-    wasmKernelCalls.reference++;
-    return lifIntegrate(s, p, t);
-  }
-  wasmKernelCalls.wasm++;
+  const ex = instanceFor(true, v.buffer, theta, refractoryUntil);
+  if (!ex) return lifIntegrate(s, p, t);
   const a = p.adaptation;
   ex.lifIntegrate(v.byteOffset, theta.byteOffset, refractoryUntil.byteOffset, v.length, t, p.decay, p.refractory_steps > 0 ? 1 : 0, a ? 1 : 0, a ? a.decay : 1);
 }
 
 function threshold(s: LifState, p: LifPopulationSpec, t: number, out: Int32Array, at: number): number {
   const { v, theta, offset, refractoryUntil } = s;
-  const b = v.buffer;
-  const ex = instances.get(b as ArrayBuffer);
-  if (!ex || theta.buffer !== b || offset.buffer !== b || refractoryUntil.buffer !== b || out.buffer !== b) {
-    wasmKernelCalls.reference++;
-    return lifThreshold(s, p, t, out, at);
-  }
-  wasmKernelCalls.wasm++;
+  const ex = instanceFor(true, v.buffer, theta, offset, refractoryUntil, out);
+  if (!ex) return lifThreshold(s, p, t, out, at);
   return ex.lifThreshold(v.byteOffset, theta.byteOffset, offset.byteOffset, refractoryUntil.byteOffset, v.length, t, p.v_th, out.byteOffset + at * 4, p.refractory_steps > 0 ? 1 : 0);
 }
 
-function inOneMemory(b: ArrayBufferLike, ...arrays: readonly ({ buffer: ArrayBufferLike } | undefined)[]): boolean {
-  for (const x of arrays) if (x && x.buffer !== b) return false;
-  return true;
-}
 
 function thresholdLogistic(s: LogisticState, spec: LogisticPopulationSpec, out: Int32Array, at: number, memo?: SigmoidMemo): number {
   const { a, bias, p, offset } = s;
-  const b = a.buffer;
-  const ex = instances.get(b as ArrayBuffer);
-  if (!ex || !inOneMemory(b, bias, p, offset, out, memo?.a, memo?.b, memo?.p)) {
-    wasmKernelCalls.reference++;
-    return logisticThreshold(s, spec, out, at, memo);
-  }
-  wasmKernelCalls.wasm++;
-  const th = spec.threshold;
-  const logitTh = Math.log(th / (1 - th));
-  return ex.logisticThreshold(a.byteOffset, bias.byteOffset, p.byteOffset, offset ? offset.byteOffset : 0, a.length, th, logitTh, out.byteOffset + at * 4, memo ? memo.a.byteOffset : 0, memo ? memo.b.byteOffset : 0, memo ? memo.p.byteOffset : 0);
+  const ex = instanceFor(true, a.buffer, bias, p, offset, out, memo?.a, memo?.b, memo?.p);
+  if (!ex) return logisticThreshold(s, spec, out, at, memo);
+  return ex.logisticThreshold(a.byteOffset, bias.byteOffset, p.byteOffset, offset ? offset.byteOffset : 0, a.length, spec.threshold, logit(spec.threshold), out.byteOffset + at * 4, memo ? memo.a.byteOffset : 0, memo ? memo.b.byteOffset : 0, memo ? memo.p.byteOffset : 0);
 }
 
 function predictLogistic(s: LogisticState, memo: SigmoidMemo): void {
   const { a, bias } = s;
-  const b = a.buffer;
-  const ex = instances.get(b as ArrayBuffer);
-  if (!ex || !inOneMemory(b, bias, memo.a, memo.b, memo.p)) {
-    wasmKernelCalls.reference++;
-    return logisticPredict(s, memo);
-  }
-  wasmKernelCalls.wasm++;
+  const ex = instanceFor(true, a.buffer, bias, memo.a, memo.b, memo.p);
+  if (!ex) return logisticPredict(s, memo);
   ex.logisticPredict(a.byteOffset, bias.byteOffset, a.length, memo.a.byteOffset, memo.b.byteOffset, memo.p.byteOffset);
 }
 
 function errorsLogistic(a: Float64Array, bias: Float64Array, y: Float64Array, e: Float64Array, classes: number, rows?: Uint8Array): void {
-  const b = a.buffer;
-  const ex = instances.get(b as ArrayBuffer);
-  if (!ex || !inOneMemory(b, bias, y, e, rows)) {
-    wasmKernelCalls.reference++;
-    return logisticErrors(a, bias, y, e, classes, rows);
-  }
-  wasmKernelCalls.wasm++;
+  const ex = instanceFor(true, a.buffer, bias, y, e, rows);
+  if (!ex) return logisticErrors(a, bias, y, e, classes, rows);
   ex.logisticErrors(a.byteOffset, bias.byteOffset, y.byteOffset, e.byteOffset, y.length, classes, rows ? rows.byteOffset : 0);
 }
 
 function biasStepSgd(bias: Float64Array, y: Float64Array, e: Float64Array, learningRate: number): void {
-  const b = bias.buffer;
-  const ex = instances.get(b as ArrayBuffer);
-  if (!ex || !inOneMemory(b, y, e)) {
-    wasmKernelCalls.reference++;
-    return sgdBiasStep(bias, y, e, learningRate);
-  }
-  wasmKernelCalls.wasm++;
+  const ex = instanceFor(true, bias.buffer, y, e);
+  if (!ex) return sgdBiasStep(bias, y, e, learningRate);
   ex.sgdBiasStep(bias.byteOffset, y.byteOffset, e.byteOffset, y.length, learningRate);
 }
 
 function homeostasisThresholdStep(est: RateEstimator, history: SpikeHistory, t: number, target: number, gains: Float64Array, dtS: number, offset: Float64Array): boolean {
-  const b = offset.buffer;
-  const ex = instances.get(b as ArrayBuffer);
-  if (!ex || gains.length !== 2 || !inOneMemory(b, est.r, history.lists)) {
-    wasmKernelCalls.reference++;
-    return thresholdStep(est, history, t, target, gains, dtS, offset);
-  }
+  // The module's step has two timescales unrolled; other counts take the reference.
+  const ex = instanceFor(gains.length === 2, offset.buffer, est.r, history.lists);
+  if (!ex) return thresholdStep(est, history, t, target, gains, dtS, offset);
   if (!spikesAscending(history, t)) return false;
-  wasmKernelCalls.wasm++;
   const { alpha, kick } = est;
   ex.thresholdStep2(est.r.byteOffset, est.size, history.lists.byteOffset + history.offset(t) * 4, history.count(t), alpha[0]!, alpha[1]!, kick[0]!, kick[1]!, gains[0]!, gains[1]!, target, dtS, offset.byteOffset);
   return true;

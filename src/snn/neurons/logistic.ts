@@ -39,6 +39,11 @@ export function sigmoid(x: number): number {
   return e / (1 + e);
 }
 
+/** log(p / (1 − p)): the activation at which σ reaches p. */
+export function logit(p: number): number {
+  return Math.log(p / (1 - p));
+}
+
 /**
  * σ(a + b) already computed for some (a, b) (by a prediction after the last step): unit j's value is
  * taken from p when a and b are still exactly a[j] and b[j], which is the same number computed again.
@@ -54,7 +59,7 @@ export function logisticThreshold(s: LogisticState, spec: LogisticPopulationSpec
   const { a, bias, p, offset } = s;
   const th = spec.threshold;
   // With an offset the test is on the activation, where the offset acts linearly as on a membrane.
-  const logitTh = Math.log(th / (1 - th));
+  const logitTh = logit(th);
   let k = 0;
   for (let j = 0; j < a.length; j++) {
     const x = a[j]! + bias[j]!;
