@@ -13,14 +13,16 @@
  *     .subscribe((packet) => console.log(packet.length, 'supported events'));
  *
  * One output packet per input packet (possibly empty, so the stream keeps its cadence). State: one
- * Float64Array of last times per pixel, sized from the geometry on the first non-empty packet.
+ * Float64Array of last times per pixel, sized from the geometry on the first non-empty packet (in the
+ * WASM filter's memory when it runs: option `kernel`).
  */
 
 import { defer, map, type OperatorFunction } from 'rxjs';
 import type { EventPacket, Geometry } from '../src/events/packet.js';
-import { checkInteger, checkPositive, filterOutput, finishOutput, packetGeometry, type OutputPoolOption } from './support.js';
+import { denoiseKernel, type PixelFilter } from '../src/events/filter-kernels.js';
+import { checkInteger, checkPositive, filterOutput, finishOutput, kernelChecksBounds, packetGeometry, runPixelFilter, type FilterKernelOption, type OutputPoolOption } from './support.js';
 
-export interface DenoiseOptions extends OutputPoolOption {
+export interface DenoiseOptions extends OutputPoolOption, FilterKernelOption {
   /** Support window (µs): a neighbour's event must be less than this old. */
   readonly windowUs: number;
   /** Neighbourhood radius in pixels. Default 1 (8 neighbours). */
@@ -36,14 +38,17 @@ export function denoise(options: DenoiseOptions): OperatorFunction<EventPacket, 
     defer(() => {
       let geometry: Geometry | undefined;
       let last = new Float64Array(0);
+      let kernel: PixelFilter | null = null;
       return source.pipe(
         map((packet) => {
           if (packet.length === 0) return packet;
-          const g = packetGeometry(packet, options.geometry, geometry, 'denoise');
+          const g = packetGeometry(packet, options.geometry, geometry, 'denoise', !kernelChecksBounds(kernel, packet));
           if (!geometry) {
             geometry = g;
-            last = new Float64Array(g.width * g.height).fill(-Infinity);
+            kernel = denoiseKernel(options.kernel ?? 'auto', g, radius, windowUs);
+            if (!kernel) last = new Float64Array(g.width * g.height).fill(-Infinity);
           }
+          if (kernel) return runPixelFilter(kernel, packet, g, 'denoise', options.pool);
           return filterPacket(packet, g, last, windowUs, radius, options.pool);
         }),
       );

@@ -11,14 +11,15 @@
  *     .subscribe((packet) => console.log(packet.length));
  *
  * One output packet per input packet. State: one Float64Array of last kept times per pixel (per
- * pixel and polarity with `perPolarity`).
+ * pixel and polarity with `perPolarity`), in the WASM filter's memory when it runs (option `kernel`).
  */
 
 import { defer, map, type OperatorFunction } from 'rxjs';
 import type { EventPacket, Geometry } from '../src/events/packet.js';
-import { checkPositive, filterOutput, finishOutput, packetGeometry, type OutputPoolOption } from './support.js';
+import { refractoryKernel, type PixelFilter } from '../src/events/filter-kernels.js';
+import { checkPositive, filterOutput, finishOutput, kernelChecksBounds, packetGeometry, runPixelFilter, type FilterKernelOption, type OutputPoolOption } from './support.js';
 
-export interface RefractoryOptions extends OutputPoolOption {
+export interface RefractoryOptions extends OutputPoolOption, FilterKernelOption {
   readonly refractoryUs: number;
   /** ON and OFF events have separate periods. Default false (one period per pixel). */
   readonly perPolarity?: boolean;
@@ -32,14 +33,18 @@ export function refractory(options: RefractoryOptions): OperatorFunction<EventPa
     defer(() => {
       let geometry: Geometry | undefined;
       let last = new Float64Array(0);
+      let kernel: PixelFilter | null = null;
       return source.pipe(
         map((packet) => {
           if (packet.length === 0) return packet;
-          const g = packetGeometry(packet, options.geometry, geometry, 'refractory');
+          const g = packetGeometry(packet, options.geometry, geometry, 'refractory', !kernelChecksBounds(kernel, packet));
           if (!geometry) {
             geometry = g;
-            last = new Float64Array(g.width * g.height * (perPolarity ? 2 : 1)).fill(-Infinity);
+            kernel = refractoryKernel(options.kernel ?? 'auto', g, perPolarity, period);
+            if (!kernel) last = new Float64Array(g.width * g.height * (perPolarity ? 2 : 1)).fill(-Infinity);
+            // The first packet's bounds were checked above, before the kernel existed.
           }
+          if (kernel) return runPixelFilter(kernel, packet, g, 'refractory', options.pool);
           const { x, y, t, p } = packet;
           const w = g.width;
           const plane = perPolarity ? g.width * g.height : 0;

@@ -5,6 +5,7 @@
 
 import { eventArrays, packetOf, type EventPacket, type Geometry } from '../src/events/packet.js';
 import type { PacketPool } from '../src/events/pool.js';
+import { FILTER_BATCH, type FilterKernelChoice, type PixelFilter } from '../src/events/filter-kernels.js';
 
 /** Doc of the `pool` option the filters share. */
 export interface OutputPoolOption {
@@ -20,7 +21,7 @@ export interface OutputPoolOption {
 export function geometryOf(packet: EventPacket, given: Geometry | undefined, op: string): Geometry {
   const g = given ?? packet.geometry;
   if (!(g.width > 0 && g.height > 0)) {
-    throw new RangeError(`${op}: the sensor geometry is unknown (packet says ${g.width}x${g.height}); pass options.geometry`);
+    throw new RangeError(`${op}: the sensor geometry is unknown (packet says ${g.width}x${g.height}); pass options.geometry (in a pipeline, give the source its width and height)`);
   }
   return g;
 }
@@ -39,21 +40,25 @@ export function checkBounds(packet: EventPacket, g: Geometry, op: string): void 
   const w = g.width;
   const h = g.height;
   for (let i = 0; i < packet.length; i++) {
-    if (x[i]! >= w || y[i]! >= h) {
-      throw new RangeError(`${op}: event ${i} at (${x[i]}, ${y[i]}) lies outside the ${w}x${h} geometry`);
-    }
+    if (x[i]! >= w || y[i]! >= h) throw outsideError(packet, i, g, op);
   }
+}
+
+/** The error for event i of `packet`, which lies outside the geometry. */
+export function outsideError(packet: EventPacket, i: number, g: Geometry, op: string): RangeError {
+  return new RangeError(`${op}: event ${i} at (${packet.x[i]}, ${packet.y[i]}) lies outside the ${g.width}x${g.height} geometry`);
 }
 
 /**
  * The geometry of a packet for an operator that keeps per-pixel state: resolved as geometryOf does,
  * checked against the geometry that state was sized for (`current`, undefined before the first
- * packet; a change mid-stream is an error) and against the events' coordinates.
+ * packet; a change mid-stream is an error) and, unless `checkEvents` is false (a WASM filter checks
+ * them itself), against the events' coordinates.
  */
-export function packetGeometry(packet: EventPacket, given: Geometry | undefined, current: Geometry | undefined, op: string): Geometry {
+export function packetGeometry(packet: EventPacket, given: Geometry | undefined, current: Geometry | undefined, op: string, checkEvents = true): Geometry {
   const g = geometryOf(packet, given, op);
   if (current && !sameGeometry(g, current)) throw new RangeError(`${op}: geometry changed from ${current.width}x${current.height} to ${g.width}x${g.height}`);
-  checkBounds(packet, g, op);
+  if (checkEvents) checkBounds(packet, g, op);
   return g;
 }
 
@@ -78,6 +83,26 @@ export function filterOutput(length: number, pool?: PacketPool): FilterOutput {
 
 export function finishOutput(out: FilterOutput, n: number, geometry: Geometry, packet: EventPacket): EventPacket {
   return packetOf(out.x.subarray(0, n), out.y.subarray(0, n), out.t.subarray(0, n), out.p.subarray(0, n), geometry, packet.source);
+}
+
+/** Doc of the `kernel` option the per-pixel filters share. */
+export interface FilterKernelOption {
+  /**
+   * 'auto' (default): the WASM loop when dist/wasm/filters.wasm is built, else the TypeScript one;
+   * 'wasm' requires the WASM loop; 'js' forces the TypeScript one. Both keep the same events.
+   */
+  readonly kernel?: FilterKernelChoice;
+}
+
+/** Whether a WASM filter checks this packet's bounds itself (bigger packets are checked whole first). */
+export const kernelChecksBounds = (filter: PixelFilter | null, packet: EventPacket): boolean => filter !== null && packet.length <= FILTER_BATCH;
+
+/** One packet through a WASM filter into an output from `pool`; an event outside the geometry is an error. */
+export function runPixelFilter(filter: PixelFilter, packet: EventPacket, g: Geometry, op: string, pool: PacketPool | undefined): EventPacket {
+  const out = filterOutput(packet.length, pool);
+  const n = filter.run(packet, out);
+  if (n < 0) throw outsideError(packet, -(n + 1), g, op);
+  return finishOutput(out, n, packet.geometry, packet);
 }
 
 /** A positive finite number (or ≥ 0 with allowZero), else RangeError naming the option. */

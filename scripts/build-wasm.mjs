@@ -1,7 +1,7 @@
 // Compiles the AssemblyScript kernels in src/wasm/*.as.ts to dist/wasm/*.wasm (nothing to do when there are none).
 // The decode kernels (layout.ts) import one shared memory of 64 MiB (1024 pages: layout.ts MEMORY_PAGES),
-// created by src/formats/wasm-kernels.ts; the LZ4 kernel has its own fixed 2 MiB; the SNN kernels import
-// theirs, sized to each network.
+// created by src/formats/wasm-kernels.ts; the LZ4 kernel has its own fixed 2 MiB; the SNN kernels and the
+// event filters import theirs, sized to each network or filter.
 import { readdirSync, mkdirSync, existsSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
@@ -12,6 +12,7 @@ const outDir = join(root, 'dist', 'wasm');
 const DECODE_MEMORY = ['--importMemory', '--initialMemory', '1024', '--maximumMemory', '1024'];
 const MEMORY = {
   'snn.as.ts': ['--importMemory', '--initialMemory', '1'],
+  'filters.as.ts': ['--importMemory', '--initialMemory', '1'],
   'evt2.as.ts': DECODE_MEMORY,
   'evt21.as.ts': DECODE_MEMORY,
   'evt3.as.ts': DECODE_MEMORY,

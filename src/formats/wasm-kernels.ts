@@ -65,7 +65,7 @@ const loaded = new Map<KernelName, StagingKernel | null>();
  * Where each compiled kernel is looked for: dist/wasm/ beside the compiled dist/src/formats, or from
  * src/formats run by tsx; only in $SPIKEFLOW_WASM_DIR when that is set (tests use it to check the fallback).
  */
-function kernelPath(name: string): string | undefined {
+export function kernelPath(name: string): string | undefined {
   const dir = process.env['SPIKEFLOW_WASM_DIR'];
   const candidates = dir ? [join(dir, `${name}.wasm`)] : [`../../wasm/${name}.wasm`, `../../dist/wasm/${name}.wasm`].map((rel) => fileURLToPath(new URL(rel, import.meta.url)));
   return candidates.find((p) => existsSync(p));

@@ -1,0 +1,94 @@
+/** The WASM refractory and denoise loops keep exactly the events the TypeScript loops keep. */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { concatPackets, type EventPacket } from '../../src/events/packet.js';
+import { filterKernelStatus, FILTER_BATCH } from '../../src/events/filter-kernels.js';
+import { emulateToPackets } from '../../src/emulator/index.js';
+import { denoise } from '../../operators/denoise.js';
+import { refractory } from '../../operators/refractory.js';
+import { REPO_ROOT } from '../helpers/shared-data.js';
+import { pk, recordingEvents, rechunk, through } from './support.js';
+
+const bytes = (a: ArrayBufferView): Buffer => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
+
+function assertSameEvents(actual: EventPacket, expected: EventPacket, what: string): void {
+  assert.equal(actual.length, expected.length, `${what}: event count`);
+  for (const k of ['x', 'y', 't', 'p'] as const) assert.ok(bytes(actual[k]).equals(bytes(expected[k])), `${what}: ${k} differs`);
+}
+
+test('the filter kernel is built and loads (npm run build)', () => {
+  assert.equal(filterKernelStatus(), 'wasm');
+});
+
+const RECORDINGS = ['evt2_sparklers.raw', 'evt3_expelliarmus_sample.raw', 'aedat4_tonic_sample.aedat4'];
+// One batch, many small packets, and packets over the kernel's batch (split into several calls).
+const CUTS: readonly (readonly number[])[] = [[8192], [1, 7, 1000], [FILTER_BATCH * 2 + 5]];
+
+for (const file of RECORDINGS) {
+  test(`refractory and denoise on ${file}: the WASM loop keeps what the TypeScript loop keeps`, async () => {
+    const { all } = recordingEvents(file);
+    const cases = [
+      { name: 'refractory 1 ms', make: (kernel: 'wasm' | 'js') => refractory({ refractoryUs: 1000, kernel }) },
+      { name: 'refractory 5 ms per polarity', make: (kernel: 'wasm' | 'js') => refractory({ refractoryUs: 5000, perPolarity: true, kernel }) },
+      { name: 'denoise 10 ms', make: (kernel: 'wasm' | 'js') => denoise({ windowUs: 10_000, kernel }) },
+      { name: 'denoise 2 ms radius 2', make: (kernel: 'wasm' | 'js') => denoise({ windowUs: 2000, radius: 2, kernel }) },
+    ];
+    for (const c of cases) {
+      const expected = concatPackets(await through([all], c.make('js')));
+      assert.ok(expected.length > 0 && expected.length < all.length, `${c.name} drops some of ${file} (${expected.length} of ${all.length})`);
+      for (const sizes of CUTS) {
+        const out = await through(rechunk(all, sizes), c.make('wasm'));
+        assertSameEvents(concatPackets(out), expected, `${c.name}, packets of ${sizes.join('/')}`);
+      }
+    }
+  });
+}
+
+test('the WASM loops keep what the TypeScript loops keep on emulated events with sub-µs times', async () => {
+  const { packets: emulated } = emulateToPackets({ dvs: { noiseRateHz: 20 } }, 300_000);
+  // Quarter-µs offsets: time differences then fall on both sides of the period and window.
+  const packets = emulated.map((q, j) => ({ ...q, t: q.t.map((t, i) => t + ((i + j) % 4) * 0.25) }));
+  for (const make of [(kernel: 'wasm' | 'js') => refractory({ refractoryUs: 300.5, kernel }), (kernel: 'wasm' | 'js') => denoise({ windowUs: 3000.25, kernel })]) {
+    const expected = concatPackets(await through(packets, make('js')));
+    assert.ok(expected.length > 1000, `keeps some (${expected.length})`);
+    assertSameEvents(concatPackets(await through(packets, make('wasm'))), expected, 'emulator');
+  }
+});
+
+test('an event outside the geometry in a later packet: the WASM path names it as the TypeScript path does', async () => {
+  const inside = pk([[1, 1, 0, 1]]);
+  for (const kernel of ['wasm', 'js'] as const) {
+    await assert.rejects(through([inside, pk([[1, 1, 5, 1], [2, 9, 6, 0]])], denoise({ windowUs: 10, kernel })), /denoise: event 1 at \(2, 9\) lies outside the 8x8 geometry/);
+    await assert.rejects(through([inside, pk([[8, 0, 5, 1]])], refractory({ refractoryUs: 10, kernel })), /refractory: event 0 at \(8, 0\) lies outside the 8x8 geometry/);
+    // A packet bigger than one kernel batch, the stray event in its second batch.
+    const rows: [number, number, number, number][] = [];
+    for (let i = 0; i < FILTER_BATCH + 10; i++) rows.push([i % 8, (i >> 3) % 8, 10 + i, 1]);
+    rows[FILTER_BATCH + 3] = [3, 8, 10 + FILTER_BATCH + 3, 0];
+    await assert.rejects(through([inside, pk(rows)], refractory({ refractoryUs: 10, kernel })), new RegExp(`event ${FILTER_BATCH + 3} at \\(3, 8\\) lies outside`));
+  }
+});
+
+test("without filters.wasm the operators use their TypeScript loops, the status says why, and kernel: 'wasm' is refused", () => {
+  const script = `
+    import { filterKernelStatus } from './src/events/filter-kernels.ts';
+    import { refractory } from './operators/refractory.ts';
+    import { packetFromArrays } from './src/events/packet.ts';
+    import { from, lastValueFrom } from 'rxjs';
+    const packet = packetFromArrays({ x: [1, 1, 2], y: [1, 1, 1], t: [0, 5, 6], p: [1, 1, 0] }, { width: 4, height: 4 });
+    const kept = (await lastValueFrom(from([packet]).pipe(refractory({ refractoryUs: 10 })))).length;
+    let refused = '';
+    try { await lastValueFrom(from([packet]).pipe(refractory({ refractoryUs: 10, kernel: 'wasm' }))); } catch (e) { refused = e.message; }
+    console.log(JSON.stringify({ status: filterKernelStatus(), kept, refused }));`;
+  const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+    cwd: REPO_ROOT,
+    env: { ...process.env, SPIKEFLOW_WASM_DIR: join(REPO_ROOT, 'test', 'no-such-dir') },
+    encoding: 'utf8',
+  });
+  assert.equal(r.status, 0, r.stderr);
+  const out = JSON.parse(r.stdout.trim().split('\n').pop()!) as { status: string; kept: number; refused: string };
+  assert.match(out.status, /^js \(.*filters\.wasm not found: run npm run build\)$/);
+  assert.equal(out.kept, 2);
+  assert.match(out.refused, /refractory: the WASM filter kernel is unavailable: js \(/);
+});
