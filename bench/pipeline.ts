@@ -28,8 +28,18 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RECORDINGS } from '../test/helpers/recordings.js';
 import { sharedPath } from '../test/helpers/shared-data.js';
-import { loadPipelineFile, pipeline, startPipeline, type PipelineSpec } from '../src/runtime/index.js';
+import { loadPipelineFile, pipeline, startPipeline, type PipelineSpec, type RunResult } from '../src/runtime/index.js';
 import { mainPipelinePath } from '../src/cli/commands/demo.js';
+
+/** A run's result; a run that ended in an error fails the bench instead of reporting a factor for what it did before. */
+async function completed(run: { done: Promise<RunResult> }, what: string): Promise<RunResult> {
+  const r = await run.done;
+  if (r.error) throw new Error(`pipeline bench: ${what}: the run failed: ${r.error.message}`);
+  return r;
+}
+
+/** Sensor size for recordings whose file does not say: N-CARS samples (DAT without a geometry header) are 120×100. */
+const GEOMETRY: Record<string, { width: number; height: number }> = { 'dat_ncars_obj_004397_td.dat': { width: 120, height: 100 } };
 
 const CAMERA = ['evt2_sparklers.raw', 'evt2_expelliarmus_sample.raw', 'evt3_expelliarmus_sample.raw', 'derived_evt21_little_from_sparklers.raw', 'aedat4_tonic_sample.aedat4', 'aedat4_aestream_davis.aedat4', 'dat_ncars_obj_004397_td.dat'];
 
@@ -42,11 +52,11 @@ function frameClient(url: string): { stop: () => void } {
 
 async function replayFactor(file: string, seconds: number, filters: boolean): Promise<Record<string, number>> {
   const probe = await startPipeline(pipeline('probe').source('cam', 'file', { path: sharedPath(file) }).sink('out', 'log', 'cam', { every: 1e9 }).build(), { print: () => undefined, announce: () => undefined });
-  const p = await probe.done;
+  const p = await completed(probe, file);
   const spanS = p.metrics.eventSpanUs / 1e6;
   const passes = Math.max(1, Math.ceil(seconds / Math.max(spanS, 1e-3)));
   let client: { stop: () => void } | undefined;
-  const b = pipeline('replay-to-websocket').source('cam', 'file', { path: sharedPath(file), pace: 'fast', passes });
+  const b = pipeline('replay-to-websocket').source('cam', 'file', { path: sharedPath(file), pace: 'fast', passes, ...GEOMETRY[file] });
   if (filters) b.op('hot', 'refractory', 'cam', { refractoryUs: 1000 }).op('clean', 'denoise', 'hot', { windowUs: 10000 });
   const spec = b.sink('ws', 'websocket', filters ? 'clean' : 'cam', { port: 0 }).build();
   const cpu0 = process.cpuUsage();
@@ -58,10 +68,9 @@ async function replayFactor(file: string, seconds: number, filters: boolean): Pr
       if (m) client = frameClient(m[1]!);
     },
   });
-  const r = await run.done;
+  const r = await completed(run, file).finally(() => client?.stop());
   const cpu = process.cpuUsage(cpu0);
   const wallS = (performance.now() - t0) / 1000;
-  client?.stop();
   const cpuS = (cpu.user + cpu.system) / 1e6;
   const eventS = r.metrics.eventSpanUs / 1e6;
   return {
@@ -91,7 +100,7 @@ async function decisionLatency(file: string, seconds: number): Promise<Record<st
     .sink('ws', 'websocket', 'dec', { port: 0 })
     .build();
   const run = await startPipeline(spec, { print: () => undefined, announce: () => undefined });
-  const r = await run.done;
+  const r = await completed(run, file);
   const l = r.metrics.latency;
   return { file, eventRateMevS: +(rec.events / spanS / 1e6).toFixed(3), sensor: `${w}x${h}x2 after downsample`, decisions: r.metrics.decisions, steps: r.metrics.steps, realTimeFactor: +r.metrics.realTimeFactor.toFixed(2), p50Ms: +l.p50Ms.toFixed(3), p90Ms: +l.p90Ms.toFixed(3), p99Ms: +l.p99Ms.toFixed(3), maxMs: +l.maxMs.toFixed(3) };
 }
@@ -107,7 +116,7 @@ async function timed(spec: PipelineSpec, baseDir: string): Promise<Record<string
   const run = await startPipeline(spec, { baseDir, print: () => undefined, announce: () => undefined });
   // startPipeline resolves once every node is built (networks warmed up) and the sources started.
   const startedAt = performance.now();
-  const r = await run.done;
+  const r = await completed(run, spec.name ?? 'pipeline');
   const cpu = process.cpuUsage(cpu0);
   const wallS = (performance.now() - t0) / 1000;
   const eventS = r.metrics.eventSpanUs / 1e6;

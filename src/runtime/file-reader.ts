@@ -9,7 +9,7 @@
  */
 import { open } from 'node:fs/promises';
 import { Observable } from 'rxjs';
-import { slicePacket, type EventPacket } from '../events/packet.js';
+import { slicePacket, type EventPacket, type Geometry } from '../events/packet.js';
 import { PacketPool } from '../events/pool.js';
 import { createDecoder, detectFormat } from '../formats/registry.js';
 import { ReplayClock, Sleeper, replayChunkBytes } from '../../adapters/pacing.js';
@@ -23,6 +23,8 @@ export interface PausableFileOptions {
   readonly chunkSize?: number;
   /** Largest packet handed downstream (views of the decoded packet, no copy); default 8192 events. */
   readonly maxEvents?: number;
+  /** Sensor geometry for packets whose file does not say (DAT files without a Width/Height header). */
+  readonly geometry?: Geometry;
 }
 
 export interface PausableFileStats {
@@ -97,7 +99,8 @@ export function pausableFile(path: string, o: PausableFileOptions = {}): Pausabl
               }
               await gate();
               if (stopped) return;
-              const part = slicePacket(pk, i, j);
+              const slice = slicePacket(pk, i, j);
+              const part = o.geometry && !(slice.geometry.width > 0 && slice.geometry.height > 0) ? { ...slice, geometry: o.geometry } : slice;
               if (j === pk.length) lastSlice.set(part, pk);
               stats.events += part.length;
               stats.packets++;

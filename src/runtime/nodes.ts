@@ -144,10 +144,12 @@ defineSource(
       passes: field(int({ ge: 1 }), 'times the file is replayed, times kept increasing (default 1)'),
       chunkSize: field(int({ ge: 4096 }), 'bytes per read (default 1 MiB, 64 KiB when paced)'),
       maxEvents: field(int({ ge: 1 }), 'largest packet sent downstream (default 8192 events; views, no copy)'),
+      ...geometryParams,
     },
   },
   (p, ctx) => {
     const f = pausableFile(pathIn(ctx, p.path as string), {
+      geometry: geometryOf(p),
       format: p.format as string | undefined,
       pace: p.pace === undefined || p.pace === 'fast' ? 'fast' : { speed: p.pace as number },
       passes: p.passes as number | undefined,
