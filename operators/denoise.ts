@@ -14,13 +14,14 @@
  *
  * One output packet per input packet (possibly empty, so the stream keeps its cadence). State: one
  * Float64Array of last times per pixel, sized from the geometry on the first non-empty packet (in the
- * WASM filter's memory when it runs: option `kernel`).
+ * WASM filter's memory when it runs: option `kernel`; packets under MIN_KERNEL_EVENTS take the
+ * TypeScript loop over the same state).
  */
 
 import { defer, map, type OperatorFunction } from 'rxjs';
 import type { EventPacket, Geometry } from '../src/events/packet.js';
 import { denoiseKernel, type PixelFilter } from '../src/events/filter-kernels.js';
-import { checkInteger, checkPositive, filterOutput, finishOutput, kernelChecksBounds, packetGeometry, runPixelFilter, type FilterKernelOption, type OutputPoolOption } from './support.js';
+import { checkInteger, checkPositive, filterOutput, finishOutput, kernelChecksBounds, packetGeometry, runPixelFilter, usesKernel, type FilterKernelOption, type OutputPoolOption } from './support.js';
 
 export interface DenoiseOptions extends OutputPoolOption, FilterKernelOption {
   /** Support window (µs): a neighbour's event must be less than this old. */
@@ -37,7 +38,7 @@ export function denoise(options: DenoiseOptions): OperatorFunction<EventPacket, 
   return (source) =>
     defer(() => {
       let geometry: Geometry | undefined;
-      let last = new Float64Array(0);
+      let last: Float64Array = new Float64Array(0);
       let kernel: PixelFilter | null = null;
       return source.pipe(
         map((packet) => {
@@ -46,37 +47,33 @@ export function denoise(options: DenoiseOptions): OperatorFunction<EventPacket, 
           if (!geometry) {
             geometry = g;
             kernel = denoiseKernel(options.kernel ?? 'auto', g, radius, windowUs);
-            if (!kernel) last = new Float64Array(g.width * g.height).fill(-Infinity);
+            last = kernel ? kernel.last : new Float64Array(paddedCells(g, radius)).fill(-Infinity);
           }
-          if (kernel) return runPixelFilter(kernel, packet, g, 'denoise', options.pool);
+          if (usesKernel(kernel, packet)) return runPixelFilter(kernel, packet, g, 'denoise', options.pool);
           return filterPacket(packet, g, last, windowUs, radius, options.pool);
         }),
       );
     });
 }
 
+/** Last times are kept padded by r cells on every side (never written, so −∞): the square needs no clipping. */
+const paddedCells = (g: Geometry, r: number): number => (g.width + 2 * r) * (g.height + 2 * r);
+
 function filterPacket(packet: EventPacket, g: Geometry, last: Float64Array, windowUs: number, r: number, pool: OutputPoolOption['pool']): EventPacket {
   const { x, y, t, p } = packet;
-  const w = g.width;
-  const hMax = g.height - 1;
-  const wMax = w - 1;
+  const pitch = g.width + 2 * r;
   const out = filterOutput(packet.length, pool);
   let n = 0;
   for (let i = 0; i < packet.length; i++) {
     const xi = x[i]!;
     const yi = y[i]!;
     const ti = t[i]!;
-    const x0 = xi > r ? xi - r : 0;
-    const x1 = xi + r < wMax ? xi + r : wMax;
-    const y0 = yi > r ? yi - r : 0;
-    const y1 = yi + r < hMax ? yi + r : hMax;
-    const self = yi * w + xi;
+    const self = (yi + r) * pitch + xi + r;
     let supported = false;
-    for (let yy = y0; yy <= y1 && !supported; yy++) {
-      const row = yy * w;
-      for (let xx = x0; xx <= x1; xx++) {
-        const k = row + xx;
-        if (k !== self && ti - last[k]! < windowUs) {
+    for (let dy = -r; dy <= r && !supported; dy++) {
+      const row = self + dy * pitch;
+      for (let dx = -r; dx <= r; dx++) {
+        if ((dx !== 0 || dy !== 0) && ti - last[row + dx]! < windowUs) {
           supported = true;
           break;
         }

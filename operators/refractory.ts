@@ -11,13 +11,14 @@
  *     .subscribe((packet) => console.log(packet.length));
  *
  * One output packet per input packet. State: one Float64Array of last kept times per pixel (per
- * pixel and polarity with `perPolarity`), in the WASM filter's memory when it runs (option `kernel`).
+ * pixel and polarity with `perPolarity`), in the WASM filter's memory when it runs (option `kernel`);
+ * packets under MIN_KERNEL_EVENTS take the TypeScript loop over the same state.
  */
 
 import { defer, map, type OperatorFunction } from 'rxjs';
 import type { EventPacket, Geometry } from '../src/events/packet.js';
 import { refractoryKernel, type PixelFilter } from '../src/events/filter-kernels.js';
-import { checkPositive, filterOutput, finishOutput, kernelChecksBounds, packetGeometry, runPixelFilter, type FilterKernelOption, type OutputPoolOption } from './support.js';
+import { checkPositive, filterOutput, finishOutput, kernelChecksBounds, packetGeometry, runPixelFilter, usesKernel, type FilterKernelOption, type OutputPoolOption } from './support.js';
 
 export interface RefractoryOptions extends OutputPoolOption, FilterKernelOption {
   readonly refractoryUs: number;
@@ -32,7 +33,7 @@ export function refractory(options: RefractoryOptions): OperatorFunction<EventPa
   return (source) =>
     defer(() => {
       let geometry: Geometry | undefined;
-      let last = new Float64Array(0);
+      let last: Float64Array = new Float64Array(0);
       let kernel: PixelFilter | null = null;
       return source.pipe(
         map((packet) => {
@@ -41,10 +42,10 @@ export function refractory(options: RefractoryOptions): OperatorFunction<EventPa
           if (!geometry) {
             geometry = g;
             kernel = refractoryKernel(options.kernel ?? 'auto', g, perPolarity, period);
-            if (!kernel) last = new Float64Array(g.width * g.height * (perPolarity ? 2 : 1)).fill(-Infinity);
+            last = kernel ? kernel.last : new Float64Array(g.width * g.height * (perPolarity ? 2 : 1)).fill(-Infinity);
             // The first packet's bounds were checked above, before the kernel existed.
           }
-          if (kernel) return runPixelFilter(kernel, packet, g, 'refractory', options.pool);
+          if (usesKernel(kernel, packet)) return runPixelFilter(kernel, packet, g, 'refractory', options.pool);
           const { x, y, t, p } = packet;
           const w = g.width;
           const plane = perPolarity ? g.width * g.height : 0;

@@ -5,7 +5,7 @@
 
 import { eventArrays, packetOf, type EventPacket, type Geometry } from '../src/events/packet.js';
 import type { PacketPool } from '../src/events/pool.js';
-import { FILTER_BATCH, type FilterKernelChoice, type PixelFilter } from '../src/events/filter-kernels.js';
+import { FILTER_BATCH, MIN_KERNEL_EVENTS, type FilterKernelChoice, type PixelFilter } from '../src/events/filter-kernels.js';
 
 /** Doc of the `pool` option the filters share. */
 export interface OutputPoolOption {
@@ -94,8 +94,11 @@ export interface FilterKernelOption {
   readonly kernel?: FilterKernelChoice;
 }
 
+/** Whether this packet goes through the WASM filter (enough events to be worth the copies). */
+export const usesKernel = (filter: PixelFilter | null, packet: EventPacket): filter is PixelFilter => filter !== null && packet.length >= MIN_KERNEL_EVENTS;
+
 /** Whether a WASM filter checks this packet's bounds itself (bigger packets are checked whole first). */
-export const kernelChecksBounds = (filter: PixelFilter | null, packet: EventPacket): boolean => filter !== null && packet.length <= FILTER_BATCH;
+export const kernelChecksBounds = (filter: PixelFilter | null, packet: EventPacket): boolean => usesKernel(filter, packet) && packet.length <= FILTER_BATCH;
 
 /** One packet through a WASM filter into an output from `pool`; an event outside the geometry is an error. */
 export function runPixelFilter(filter: PixelFilter, packet: EventPacket, g: Geometry, op: string, pool: PacketPool | undefined): EventPacket {

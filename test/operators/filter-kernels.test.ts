@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { concatPackets, type EventPacket } from '../../src/events/packet.js';
-import { filterKernelStatus, FILTER_BATCH } from '../../src/events/filter-kernels.js';
+import { filterKernelStatus, FILTER_BATCH, MIN_KERNEL_EVENTS } from '../../src/events/filter-kernels.js';
 import { emulateToPackets } from '../../src/emulator/index.js';
 import { denoise } from '../../operators/denoise.js';
 import { refractory } from '../../operators/refractory.js';
@@ -23,7 +23,8 @@ test('the filter kernel is built and loads (npm run build)', () => {
 });
 
 const RECORDINGS = ['evt2_sparklers.raw', 'evt3_expelliarmus_sample.raw', 'aedat4_tonic_sample.aedat4'];
-// One batch, many small packets, and packets over the kernel's batch (split into several calls).
+// One batch; small packets (under MIN_KERNEL_EVENTS: the TypeScript loop) mixed with ones the kernel
+// takes, over the same state; and packets over the kernel's batch (split into several calls).
 const CUTS: readonly (readonly number[])[] = [[8192], [1, 7, 1000], [FILTER_BATCH * 2 + 5]];
 
 for (const file of RECORDINGS) {
@@ -59,9 +60,13 @@ test('the WASM loops keep what the TypeScript loops keep on emulated events with
 
 test('an event outside the geometry in a later packet: the WASM path names it as the TypeScript path does', async () => {
   const inside = pk([[1, 1, 0, 1]]);
+  // A packet the kernel takes (at least MIN_KERNEL_EVENTS), the stray event at `at`.
+  const strayAt = (at: number, stray: [number, number]) => pk(Array.from({ length: MIN_KERNEL_EVENTS + 36 }, (_, i) => (i === at ? [...stray, 10 + i, 0] : [i % 8, (i >> 3) % 8, 10 + i, 1]) as [number, number, number, number]));
   for (const kernel of ['wasm', 'js'] as const) {
+    await assert.rejects(through([inside, strayAt(50, [2, 9])], denoise({ windowUs: 10, kernel })), /denoise: event 50 at \(2, 9\) lies outside the 8x8 geometry/);
+    await assert.rejects(through([inside, strayAt(0, [8, 0])], refractory({ refractoryUs: 10, kernel })), /refractory: event 0 at \(8, 0\) lies outside the 8x8 geometry/);
+    // A small packet (the TypeScript loop, whatever the option).
     await assert.rejects(through([inside, pk([[1, 1, 5, 1], [2, 9, 6, 0]])], denoise({ windowUs: 10, kernel })), /denoise: event 1 at \(2, 9\) lies outside the 8x8 geometry/);
-    await assert.rejects(through([inside, pk([[8, 0, 5, 1]])], refractory({ refractoryUs: 10, kernel })), /refractory: event 0 at \(8, 0\) lies outside the 8x8 geometry/);
     // A packet bigger than one kernel batch, the stray event in its second batch.
     const rows: [number, number, number, number][] = [];
     for (let i = 0; i < FILTER_BATCH + 10; i++) rows.push([i % 8, (i >> 3) % 8, 10 + i, 1]);
