@@ -7,15 +7,10 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { map, Observable, type OperatorFunction } from 'rxjs';
-import { fromDvTcp } from '../../adapters/dv-tcp-source.js';
 import { openEmulator } from '../../adapters/emulator-source.js';
-import { fromMqtt } from '../../adapters/mqtt-source.js';
-import { openMqttSink, type MqttSink } from '../../adapters/mqtt-sink.js';
-import { fromSerial } from '../../adapters/serial-source.js';
-import { openSerialSink } from '../../adapters/serial-sink.js';
-import { fromUdp } from '../../adapters/udp-source.js';
-import { startWsServer } from '../../adapters/ws-server.js';
-import { fromWs } from '../../adapters/ws-source.js';
+// The socket, serial and MQTT adapters are imported by their builders, when a pipeline uses them:
+// loading them all took about 200 ms of every start (and of every source worker thread).
+import type { MqttSink } from '../../adapters/mqtt-sink.js';
 import { binSteps, type StepBatch } from '../../operators/bin-steps.js';
 import { decide } from '../../operators/decide.js';
 import { denoise } from '../../operators/denoise.js';
@@ -84,6 +79,8 @@ export interface BuiltSource {
   readonly stats: () => Record<string, number>;
   /** The runtime is done with a delivered item (every consumer releases its input): its buffers may be reused. */
   readonly recycle?: (item: unknown) => void;
+  /** Events read so far, for a source whose edge carries fewer (a threaded source: its operators ran in its worker). */
+  readonly eventsRead?: () => number;
 }
 
 export interface BuiltOp {
@@ -127,6 +124,10 @@ const geometryParams: Record<string, FieldSchema> = {
   height: field(int({ ge: 1, le: 65535 }), 'sensor height'),
 };
 const geometryOf = (p: Params): Geometry | undefined => (p.width !== undefined && p.height !== undefined ? { width: p.width as number, height: p.height as number } : undefined);
+const threadParam = field(
+  { type: 'oneOf', options: [bool, int({ ge: 0 })], describe: 'true, false or a number ≥ 0' },
+  'run in a worker thread, with the event operators it alone feeds (true), or the first N of them (default false)',
+);
 const pace: ParamSchema = { type: 'oneOf', options: [str(['fast']), num({ gt: 0 })], describe: "'fast' or a real-time speed factor > 0" };
 
 // ------------------------------------------------------------------------------------ sources
@@ -137,7 +138,9 @@ defineSource(
     doc: 'A recorded event file (any registry format), paced or as fast as possible; pausable.',
     produces: 'events',
     pausable: true,
+    threadable: true,
     params: {
+      thread: threadParam,
       path: field(str(), 'the recording (relative to the pipeline file)', true),
       format: field(str(), "registry format name or 'auto' (default)"),
       pace: field(pace, "'fast' (default) or real time × this factor"),
@@ -170,7 +173,9 @@ defineSource(
     produces: 'events',
     labels: true,
     pausable: true,
+    threadable: true,
     params: {
+      thread: threadParam,
       ...geometryParams,
       seed: field(int(), 'random seed'),
       stepUs: field(int({ gt: 0 }), 'render step in µs'),
@@ -205,7 +210,8 @@ defineSource(
     produces: 'events',
     params: { port: field(int({ ge: 0, le: 65535 }), 'UDP port', true), host: field(str(), 'bind address (default 127.0.0.1)'), ...geometryParams },
   },
-  (p) => {
+  async (p) => {
+    const { fromUdp } = await import('../../adapters/udp-source.js');
     const s = fromUdp({ port: p.port as number, host: p.host as string | undefined, geometry: geometryOf(p) });
     return { stream: s, stats: () => numStats(s.stats) };
   },
@@ -219,7 +225,8 @@ defineSource(
     pausable: true,
     params: { port: field(int({ ge: 1, le: 65535 }), 'TCP port', true), host: field(str(), 'host (default 127.0.0.1)') },
   },
-  (p) => {
+  async (p) => {
+    const { fromDvTcp } = await import('../../adapters/dv-tcp-source.js');
     const s = fromDvTcp({ port: p.port as number, host: p.host as string | undefined });
     return { stream: s, pause: () => s.pause(), resume: () => s.resume(), stats: () => numStats(s.stats) };
   },
@@ -239,7 +246,8 @@ defineSource(
       ...geometryParams,
     },
   },
-  (p) => {
+  async (p) => {
+    const { fromSerial } = await import('../../adapters/serial-source.js');
     const s = fromSerial({
       path: p.path as string,
       baudRate: (p.baudRate as number | undefined) ?? 115200,
@@ -266,8 +274,9 @@ defineSource(
       ...geometryParams,
     },
   },
-  (p, ctx) => {
+  async (p, ctx) => {
     if (p.url === undefined) ctx.announce(`spikeflow: ${ctx.id} subscribes on the embedded MQTT broker at mqtt://127.0.0.1:${(p.brokerPort as number | undefined) ?? 1883}`);
+    const { fromMqtt } = await import('../../adapters/mqtt-source.js');
     const s = fromMqtt({
       url: p.url as string | undefined,
       ...(p.brokerPort ? { embedded: { port: p.brokerPort as number } } : {}),
@@ -304,7 +313,8 @@ defineSource(
     produces: 'events',
     params: { port: field(int({ ge: 0, le: 65535 }), 'port (0 = free)', true), host: field(str(), 'bind address (default 127.0.0.1)'), path: field(str(), "path (default '/')") },
   },
-  (p, ctx) => {
+  async (p, ctx) => {
+    const { fromWs } = await import('../../adapters/ws-source.js');
     const s = fromWs({ port: p.port as number, host: p.host as string | undefined, path: p.path as string | undefined, onListening: (a) => ctx.announce(`spikeflow: ${ctx.id} accepts events at ${a.url}`) });
     return { stream: s, stats: () => numStats(s.stats) };
   },
@@ -361,7 +371,7 @@ registerNodeCheck('sink', 'serial', framingCheck((f) => new SerialFrameEncoder(f
 // Each of these maps a packet to a new one (or passes it on) during the call and keeps nothing of it
 // (releasesInput), except hotPixels, which holds packets while it calibrates.
 const eventOp = (name: string, doc: string, params: Record<string, FieldSchema>, build: (p: Params, pool: PacketPool | undefined) => OperatorFunction<EventPacket, EventPacket>, releasesInput = true): void =>
-  defineOp({ name, doc, params, accepts: ['events'], produces: 'events', releasesInput }, (p, ctx) => ({ operator: build(p, ctx.outputPool) as OperatorFunction<unknown, unknown> }));
+  defineOp({ name, doc, params, accepts: ['events'], produces: 'events', releasesInput, threadable: true }, (p, ctx) => ({ operator: build(p, ctx.outputPool) as OperatorFunction<unknown, unknown> }));
 
 eventOp('denoise', 'Drops events without a recent neighbour (background activity filter).', { windowUs: field(num({ gt: 0 }), 'support window (µs)', true), radius: field(int({ ge: 1 }), 'neighbourhood radius (default 1)') }, (p, pool) =>
   denoise({ windowUs: p.windowUs as number, radius: p.radius as number | undefined, pool }),
@@ -618,6 +628,7 @@ defineSink(
   async (p, ctx) => {
     const envPort = process.env.PORT !== undefined && /^\d+$/.test(process.env.PORT) ? Number(process.env.PORT) : undefined;
     const port = ctx.wsPort ?? (p.port as number | undefined) ?? envPort ?? 8080;
+    const { startWsServer } = await import('../../adapters/ws-server.js');
     const server = await startWsServer({ port, host: p.host as string | undefined, frameWindowUs: p.frameWindowUs as number | undefined, queueBytes: p.queueBytes as number | undefined });
     const seq = new Map<string, number>();
     let decisions = 0;
@@ -658,6 +669,7 @@ defineSink(
     },
   },
   async (p, ctx) => {
+    const { openMqttSink } = await import('../../adapters/mqtt-sink.js');
     const s: MqttSink = await openMqttSink({
       url: p.url as string | undefined,
       ...(p.brokerPort ? { embedded: { port: p.brokerPort as number } } : {}),
@@ -696,7 +708,8 @@ defineSink(
       framing: field(json, 'sink framing, e.g. {kind: cobs} or {kind: text}', true),
     },
   },
-  (p, ctx) => {
+  async (p, ctx) => {
+    const { openSerialSink } = await import('../../adapters/serial-sink.js');
     const s = openSerialSink({ path: p.path as string, baudRate: (p.baudRate as number | undefined) ?? 115200, framing: p.framing as never });
     const seq = new Map<string, number>();
     return {

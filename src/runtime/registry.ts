@@ -33,6 +33,11 @@ export interface NodeTypeInfo {
    * such a node, the runtime recycles the packets' buffers once they are delivered.
    */
   readonly releasesInput?: boolean;
+  /**
+   * Sources that can run in a worker thread (param `thread: true`), and event ops that can go with
+   * them there: they need nothing of the main thread (thread-source.ts).
+   */
+  readonly threadable?: boolean;
 }
 
 const types = new Map<string, NodeTypeInfo>();

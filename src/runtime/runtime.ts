@@ -15,7 +15,7 @@
  * decision reaching the sinks), drops and queue high-water per source edge, and accuracy when a
  * decide node names a labelled source as `truth`.
  */
-import { Subject, type Subscription } from 'rxjs';
+import { Subject, type Observable, type Subscription } from 'rxjs';
 import type { EventPacket } from '../events/packet.js';
 import { PacketPool } from '../events/pool.js';
 import { restoreCheckpoint, saveCheckpoint } from '../snn/checkpoint.js';
@@ -23,7 +23,8 @@ import type { Network } from '../snn/network.js';
 import type { Decision } from '../wire/messages.js';
 import { EdgeQueue, type EdgeQueueStats, type QueuePolicy } from './edge-queue.js';
 import { opBuilders, sinkBuilders, sourceBuilders, type BuildContext, type BuiltSink, type BuiltSource } from './nodes.js';
-import { checkpointNode, inputsOf, producedKind, roleOf, topoOrder, typeNameOf, validatePipeline, type PipelineSpec } from './pipeline.js';
+import { checkpointNode, inputsOf, producedKind, roleOf, topoOrder, typeNameOf, validatePipeline, type NodeSpec, type PipelineSpec } from './pipeline.js';
+import { NodeError, threadChain, threadLimit, threadSource } from './thread-source.js';
 import { nodeType, type StreamKind } from './registry.js';
 import { LabelTimeline, type TruthLabel } from './label-timeline.js';
 import { isAbsolute, resolve } from 'node:path';
@@ -60,6 +61,7 @@ export interface LatencyFigures {
 
 export interface PipelineMetrics {
   readonly wallS: number;
+  /** Events the sources read (a threaded source's edge may carry fewer: see thread-source.ts). */
   readonly events: number;
   readonly steps: number;
   readonly decisions: number;
@@ -98,6 +100,11 @@ export interface RunningPipeline {
   /** Networks of the snn nodes, by node id. */
   readonly networks: ReadonlyMap<string, Network>;
 }
+
+/** Batches a threaded source may have posted and not yet handed over before its worker pauses. */
+const THREAD_BATCHES_IN_FLIGHT = 4;
+/** What an op that runs in its source's worker is on the main thread. */
+const passThrough = (s: Observable<unknown>): Observable<unknown> => s;
 
 type QueueItem = { readonly item: unknown; readonly at: number; readonly label?: TruthLabel };
 
@@ -194,6 +201,14 @@ export async function startPipeline(specIn: PipelineSpec, options: RunOptions = 
     for (const s of sinks.values()) await s.close().catch(() => undefined);
   };
 
+  // Sources with thread: true, and the ops that run with them in their worker (pass-throughs here).
+  const threadChains = new Map<string, NodeSpec[]>();
+  for (const n of spec.nodes) {
+    const limit = roleOf(n) === 'source' ? threadLimit(n.params?.thread) : undefined;
+    if (limit !== undefined) threadChains.set(n.id, threadChain(spec, n.id, limit));
+  }
+  const offloaded = new Set([...threadChains.values()].flat().map((n) => n.id));
+
   try {
     for (const n of order) {
       const role = roleOf(n);
@@ -202,12 +217,14 @@ export async function startPipeline(specIn: PipelineSpec, options: RunOptions = 
       // An op whose outputs nothing downstream keeps may reuse their buffers: an events op gets a
       // pool for them (released below once each is delivered), the snn op reuses its snapshots.
       const outputReleased = recycling && role === 'op' && packetsRecyclable(spec, n.id);
-      const outputPool = outputReleased && producedKind(n) === 'events' ? new PacketPool(65536, 4) : undefined;
+      const outputPool = outputReleased && producedKind(n) === 'events' && !offloaded.has(n.id) ? new PacketPool(65536, 4) : undefined;
       const ctx: BuildContext = { id: n.id, baseDir, wsPort: options.wsPort, announce, print, labelsOf, inputKinds: inputsOf(n).map(kindOf), pipelineName: spec.name ?? '', outputReleased, ...(outputPool ? { outputPool } : {}) };
       const where = (e: unknown) => new Error(`node '${n.id}' (${role} ${type}): ${(e as Error).message}`);
       if (role === 'source') {
         try {
-          built.set(n.id, await sourceBuilders.get(type)!(params, ctx));
+          const chain = threadChains.get(n.id);
+          const setup = chain && { source: n, ops: chain, baseDir, pipelineName: spec.name ?? '', recycling, maxInFlight: THREAD_BATCHES_IN_FLIGHT };
+          built.set(n.id, setup ? await threadSource(setup, ctx) : await sourceBuilders.get(type)!(params, ctx));
         } catch (e) {
           throw where(e);
         }
@@ -216,7 +233,7 @@ export async function startPipeline(specIn: PipelineSpec, options: RunOptions = 
       } else if (role === 'op') {
         let b;
         try {
-          b = await opBuilders.get(type)!(params, ctx);
+          b = offloaded.has(n.id) ? { operator: passThrough } : await opBuilders.get(type)!(params, ctx);
         } catch (e) {
           throw where(e);
         }
@@ -296,7 +313,8 @@ export async function startPipeline(specIn: PipelineSpec, options: RunOptions = 
     const q = Object.fromEntries([...queues].map(([id, x]) => [id, { ...x.stats }]));
     return {
       wallS,
-      events,
+      // A threaded source's edge carries what its worker's operators kept: count what it read.
+      events: events + [...built.values()].reduce((a, b) => a + (b.eventsRead?.() ?? 0), 0),
       steps,
       decisions,
       eventSpanUs: span,
@@ -362,7 +380,7 @@ export async function startPipeline(specIn: PipelineSpec, options: RunOptions = 
         arrival = q.at;
         const pk = q.item as EventPacket;
         if (pk.length) {
-          events += pk.length;
+          if (!b.eventsRead) events += pk.length;
           if (Number.isNaN(firstT)) {
             firstT = pk.t[0]!;
             firstWall = performance.now();
@@ -382,7 +400,7 @@ export async function startPipeline(specIn: PipelineSpec, options: RunOptions = 
       b.stream.subscribe({
         next: (item) => queue.push({ item, at: performance.now() }),
         error: (e: unknown) => {
-          failure ??= new Error(`node '${n.id}' (source ${typeNameOf(n)}): ${(e as Error).message}`);
+          failure ??= e instanceof NodeError ? e : new Error(`node '${n.id}' (source ${typeNameOf(n)}): ${(e as Error).message}`);
           void end('error');
         },
         complete: () => {

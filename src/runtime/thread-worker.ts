@@ -1,0 +1,220 @@
+/**
+ * Worker-thread side of a source with `thread: true` (thread-source.ts): builds the source and the
+ * event operators it alone feeds with the same builders the runtime uses, runs packets through them,
+ * and posts what comes out in batches (thread-protocol.ts). Within the worker it recycles as the
+ * runtime does: the source's buffers once its packet went through the chain, an operator's output
+ * once it is copied into the batch. It pauses the source while the runtime has paused it (its edge
+ * queue is full) or while `maxInFlight` batches are posted and not yet taken, so memory stays bounded.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { NEVER, Subject, type Observable, type Subscription } from 'rxjs';
+import { eventArrays, type EventPacket } from '../events/packet.js';
+import { PacketPool } from '../events/pool.js';
+import { opBuilders, sourceBuilders, type BuildContext, type BuiltSource } from './nodes.js';
+import { nodeType } from './registry.js';
+import { typeNameOf } from './pipeline.js';
+import type { BatchItem, FromWorker, ThreadSetup, ToWorker } from './thread-protocol.js';
+import type { TruthLabel } from './label-timeline.js';
+
+/** Events a batch holds before it is posted; smaller batches go at the end of each turn of the event loop. */
+const BATCH_EVENTS = 65536;
+
+const port = parentPort!;
+const setup = workerData as ThreadSetup;
+const post = (m: FromWorker, transfer: ArrayBuffer[] = []): void => port.postMessage(m, transfer);
+const describe = (e: unknown): string => (e instanceof Error ? e.message : String(e));
+
+function context(id: string, outputPool: PacketPool | undefined): BuildContext {
+  return {
+    id,
+    baseDir: setup.baseDir,
+    announce: (line) => post({ type: 'announce', line }),
+    print: (line) => post({ type: 'print', line }),
+    // Only event operators run here: none reads labels.
+    labelsOf: (): Observable<TruthLabel> => NEVER,
+    inputKinds: ['events'],
+    pipelineName: setup.pipelineName,
+    outputReleased: true,
+    ...(outputPool ? { outputPool } : {}),
+  };
+}
+
+/** The batch being filled: packets copied in as they come out of the chain, labels in between. */
+class Batch {
+  private arrays = eventArrays(BATCH_EVENTS);
+  private capacity = BATCH_EVENTS;
+  private n = 0;
+  private items: BatchItem[] = [];
+  private scheduled = false;
+  inFlight = 0;
+
+  constructor(
+    private readonly stats: () => Record<string, number>,
+    private readonly onFull: () => void,
+  ) {}
+
+  label(label: TruthLabel): void {
+    this.items.push({ kind: 'label', label });
+    this.schedule();
+  }
+
+  packet(pk: EventPacket): void {
+    if (pk.length === 0) return;
+    if (this.n + pk.length > this.capacity) this.flush();
+    if (pk.length > this.capacity) {
+      this.arrays = eventArrays(pk.length);
+      this.capacity = pk.length;
+    }
+    const a = this.arrays;
+    a.x.set(pk.x, this.n);
+    a.y.set(pk.y, this.n);
+    a.t.set(pk.t, this.n);
+    a.p.set(pk.p, this.n);
+    this.items.push({ kind: 'packet', start: this.n, length: pk.length, geometry: pk.geometry, source: pk.source });
+    this.n += pk.length;
+    this.schedule();
+  }
+
+  /** Posts what is held: the whole buffer when it is at least half full, else a copy of the part used. */
+  flush(): void {
+    this.scheduled = false;
+    if (this.items.length === 0) return;
+    let buffer: ArrayBuffer;
+    let capacity = this.capacity;
+    if (2 * this.n >= this.capacity) {
+      buffer = this.arrays.t.buffer as ArrayBuffer;
+      this.arrays = eventArrays(BATCH_EVENTS);
+      this.capacity = BATCH_EVENTS;
+    } else {
+      const small = eventArrays(this.n);
+      small.x.set(this.arrays.x.subarray(0, this.n));
+      small.y.set(this.arrays.y.subarray(0, this.n));
+      small.t.set(this.arrays.t.subarray(0, this.n));
+      small.p.set(this.arrays.p.subarray(0, this.n));
+      buffer = small.t.buffer as ArrayBuffer;
+      capacity = this.n;
+    }
+    post({ type: 'batch', buffer, capacity, items: this.items, stats: this.stats() }, [buffer]);
+    this.items = [];
+    this.n = 0;
+    this.inFlight++;
+    if (this.inFlight >= setup.maxInFlight) this.onFull();
+  }
+
+  private schedule(): void {
+    if (this.scheduled) return;
+    this.scheduled = true;
+    setImmediate(() => this.flush());
+  }
+}
+
+interface Stage {
+  readonly id: string;
+  readonly type: string;
+  readonly operator: (source: Observable<unknown>) => Observable<unknown>;
+  /** Its output buffers, taken back once the next stage (or the batch) is done with them. */
+  readonly pool: PacketPool | undefined;
+}
+
+async function main(): Promise<void> {
+  const { source, ops } = setup;
+  const sourceType = typeNameOf(source);
+  let built: BuiltSource;
+  const stages: Stage[] = [];
+  try {
+    const { thread: _thread, ...params } = source.params ?? {};
+    built = await sourceBuilders.get(sourceType)!(params, context(source.id, undefined));
+    for (let i = 0; i < ops.length; i++) {
+      const op = ops[i]!;
+      const type = typeNameOf(op);
+      // Its output can be recycled once copied when every later op of the chain releases its input.
+      const released = setup.recycling && ops.slice(i + 1).every((o) => nodeType('op', typeNameOf(o))?.releasesInput);
+      const pool = released ? new PacketPool(65536, 4) : undefined;
+      const b = await opBuilders.get(type)!(op.params ?? {}, context(op.id, pool));
+      stages.push({ id: op.id, type, operator: b.operator, pool });
+    }
+  } catch (e) {
+    post({ type: 'failed', message: describe(e) });
+    return;
+  }
+
+  const subs: Subscription[] = [];
+  let failed = false;
+  const stop = (): void => {
+    for (const s of subs) s.unsubscribe();
+    subs.length = 0;
+  };
+  const fail = (message: string): void => {
+    if (failed) return;
+    failed = true;
+    post({ type: 'error', message });
+    stop();
+  };
+
+  let pausedByRuntime = false;
+  let pausedByFlow = false;
+  const applyPause = (): void => (pausedByRuntime || pausedByFlow ? built.pause?.() : built.resume?.());
+  const batch = new Batch(built.stats, () => {
+    pausedByFlow = true;
+    applyPause();
+  });
+
+  // input → each stage → the batch; synchronous, so when input.next returns the packet is through.
+  const input = new Subject<unknown>();
+  let upstream: Observable<unknown> = input;
+  for (const s of stages) {
+    const out = new Subject<unknown>();
+    subs.push(
+      upstream.pipe(s.operator).subscribe({
+        next: (v) => {
+          out.next(v);
+          s.pool?.release(v as EventPacket);
+        },
+        error: (e: unknown) => fail(`node '${s.id}' (op ${s.type}): ${describe(e)}`),
+        complete: () => out.complete(),
+      }),
+    );
+    upstream = out;
+  }
+  subs.push(
+    upstream.subscribe({
+      next: (v) => batch.packet(v as EventPacket),
+      complete: () => {
+        batch.flush();
+        post({ type: 'complete', stats: built.stats() });
+      },
+    }),
+  );
+  const recycle = setup.recycling && stages.every((s) => nodeType('op', s.type)?.releasesInput) ? built.recycle : undefined;
+
+  port.on('message', (m: ToWorker) => {
+    if (m.type === 'start') {
+      if (built.labels) subs.push(built.labels.subscribe((l) => batch.label(l)));
+      subs.push(
+        built.stream.subscribe({
+          next: (pk) => {
+            input.next(pk);
+            recycle?.(pk);
+          },
+          error: (e: unknown) => fail(`node '${source.id}' (source ${sourceType}): ${describe(e)}`),
+          complete: () => input.complete(),
+        }),
+      );
+    } else if (m.type === 'pause' || m.type === 'resume') {
+      pausedByRuntime = m.type === 'pause';
+      applyPause();
+    } else if (m.type === 'taken') {
+      batch.inFlight--;
+      if (pausedByFlow && batch.inFlight < setup.maxInFlight) {
+        pausedByFlow = false;
+        applyPause();
+      }
+    } else if (m.type === 'stop') {
+      stop();
+      port.close();
+    }
+  });
+  post({ type: 'ready' });
+}
+
+void main();
