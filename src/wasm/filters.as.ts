@@ -21,6 +21,15 @@ function firstOutside(n: i32, xs: usize, ys: usize, width: i32, height: i32): i3
   return -1;
 }
 
+/** Event (x, y, t, p) into slot k of the batch: k is at most the event's own index, so already read. */
+@inline function put(k: i32, xs: usize, ys: usize, ts: usize, ps: usize, x: u16, y: u16, t: f64, p: u8): void {
+  const k2 = <usize>k << 1;
+  store<u16>(xs + k2, x);
+  store<u16>(ys + k2, y);
+  store<f64>(ts + (<usize>k << 3), t);
+  store<u8>(ps + <usize>k, p);
+}
+
 /**
  * Refractory period: an event is kept when its pixel's last kept event is at least `period` older
  * (`t - last < period` drops it); a kept event restarts the period. `plane` is added to the pixel
@@ -40,11 +49,7 @@ export function refractory(n: i32, xs: usize, ys: usize, ts: usize, ps: usize, l
     const cell = last + ((<usize>(<i32>y * width + <i32>x + (p ? plane : 0))) << 3);
     if (t - load<f64>(cell) < period) continue;
     store<f64>(cell, t);
-    const k2 = <usize>kept << 1;
-    store<u16>(xs + k2, x);
-    store<u16>(ys + k2, y);
-    store<f64>(ts + (<usize>kept << 3), t);
-    store<u8>(ps + <usize>kept, p);
+    put(kept, xs, ys, ts, ps, x, y, t, p);
     kept++;
   }
   return kept;
@@ -94,12 +99,8 @@ export function denoise(n: i32, xs: usize, ys: usize, ts: usize, ps: usize, last
       }
     }
     store<f64>(self, t);
-    // Written whether kept or not (slot `kept` <= i is already read); counted only when kept.
-    const k2 = <usize>kept << 1;
-    store<u16>(xs + k2, x);
-    store<u16>(ys + k2, y);
-    store<f64>(ts + (<usize>kept << 3), t);
-    store<u8>(ps + <usize>kept, p);
+    // Written whether kept or not (branch-free); counted only when kept.
+    put(kept, xs, ys, ts, ps, x, y, t, p);
     kept += <i32>supported;
   }
   return kept;
