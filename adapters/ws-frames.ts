@@ -10,6 +10,7 @@
  * JSON: {"version":1,"frame":{sequence, source, width, height, windowStartUs, windowUs, events, layout, counts: base64}}.
  */
 import type { EventPacket, Geometry } from '../src/events/packet.js';
+import { windowCounter, type WindowCounter, type WindowTally } from '../src/events/window-counter.js';
 import { WireError } from '../src/wire/errors.js';
 import { packetSourceName } from './ws-protocol.js';
 
@@ -195,12 +196,9 @@ export function frameFromJson(o: unknown): CountFrame {
 interface Window {
   sequence: number;
   start: number;
-  events: number;
   geometry: Geometry;
-  counts: Uint8Array;
-  /** Pixels whose count left 0 in this window, in first-touch order: what to encode and to clear. */
-  touched: Int32Array;
-  nTouched: number;
+  counter: WindowCounter;
+  tally: WindowTally;
 }
 
 /**
@@ -211,7 +209,9 @@ interface Window {
  * The emitted frame's `counts` (and `nonZero`) are the accumulator's own buffers, valid during the
  * `emit` call only: they are cleared and refilled for the next window (copy to keep). Only the pixels
  * the window touched are cleared; a sparse frame (under 1/64 of the pixels) also comes with its
- * sorted list of non-zero pixels, so it costs its events, not its width × height.
+ * sorted list of non-zero pixels, so it costs its events, not its width × height. The counting loop
+ * is a WindowCounter: the TypeScript one unless `counterFor` gives another (the WebSocket server
+ * passes the WASM one, src/events/pixel-kernels.ts).
  */
 export class FrameAccumulator {
   private readonly windows = new Map<string, Window>();
@@ -221,6 +221,7 @@ export class FrameAccumulator {
     readonly windowUs: number,
     /** Used when a packet carries no geometry. */
     private readonly fallback?: Geometry,
+    private readonly counterFor: (g: Geometry) => WindowCounter = windowCounter,
   ) {
     if (!(windowUs > 0)) throw new RangeError(`frame window must be > 0 µs (got ${windowUs})`);
   }
@@ -236,44 +237,22 @@ export class FrameAccumulator {
     let w = this.windows.get(source);
     if (!w || w.geometry.width !== g.width || w.geometry.height !== g.height) {
       if (w) this.emitWindow(source, w, emit);
-      const pixels = g.width * g.height;
-      w = { sequence: w ? w.sequence : 0, start: this.windowStart(p.t[0]!), events: 0, geometry: g, counts: new Uint8Array(pixels), touched: new Int32Array(pixels), nTouched: 0 };
+      w = { sequence: w ? w.sequence : 0, start: this.windowStart(p.t[0]!), geometry: g, counter: this.counterFor(g), tally: { nTouched: 0, events: 0, clipped: 0 } };
       this.windows.set(source, w);
     }
-    const { width, height } = g;
-    const { x, y, t } = p;
-    // Locals in the loop, written back before each emit and at the end.
-    const { counts, touched } = w;
-    let windowEnd = w.start + this.windowUs;
-    let events = w.events;
-    let nTouched = w.nTouched;
-    let clipped = 0;
-    for (let i = 0; i < p.length; i++) {
-      const ti = t[i]!;
-      if (ti >= windowEnd) {
-        w.events = events;
-        w.nTouched = nTouched;
-        this.emitWindow(source, w, emit);
-        events = 0;
-        nTouched = 0;
-        w.start = this.windowStart(ti);
-        windowEnd = w.start + this.windowUs;
-      }
-      const xi = x[i]!;
-      const yi = y[i]!;
-      if (xi >= width || yi >= height) {
-        clipped++;
-        continue;
-      }
-      const k = yi * width + xi;
-      const c = counts[k]!;
-      if (c === 0) touched[nTouched++] = k;
-      if (c < 255) counts[k] = c + 1;
-      events++;
+    // Count up to the window's end; an event past it closes the window and opens the next, in which
+    // it is counted whatever rounding says of its time.
+    let i = 0;
+    let opened = false;
+    for (;;) {
+      i = w.counter.count(p, i, w.start + this.windowUs, opened, w.tally);
+      if (i >= p.length) break;
+      this.emitWindow(source, w, emit);
+      w.start = this.windowStart(p.t[i]!);
+      opened = true;
     }
-    w.events = events;
-    w.nTouched = nTouched;
-    this.clipped += clipped;
+    this.clipped += w.tally.clipped;
+    w.tally.clipped = 0;
   }
 
   /** Emits every non-empty window held. */
@@ -286,19 +265,20 @@ export class FrameAccumulator {
   }
 
   private emitWindow(source: string, w: Window, emit: (f: CountFrame) => void): void {
-    if (w.events === 0) return;
-    const { counts } = w;
-    const touched = w.touched.subarray(0, w.nTouched);
+    const { tally, counter } = w;
+    if (tally.events === 0) return;
+    const { counts } = counter;
+    const touched = counter.touched.subarray(0, tally.nTouched);
     // The ascending list costs a sort: worth it for a sparse frame; a busy one is cheaper to scan
     // (the encoders do when no list is given).
     const nonZero = touched.length * 64 < counts.length ? touched.sort() : undefined;
     w.sequence++;
     try {
-      emit({ sequence: w.sequence, source, width: w.geometry.width, height: w.geometry.height, windowStartUs: w.start, windowUs: this.windowUs, events: w.events, counts, nonZeroCount: touched.length, ...(nonZero ? { nonZero } : {}) });
+      emit({ sequence: w.sequence, source, width: w.geometry.width, height: w.geometry.height, windowStartUs: w.start, windowUs: this.windowUs, events: tally.events, counts, nonZeroCount: touched.length, ...(nonZero ? { nonZero } : {}) });
     } finally {
-      for (let k = 0; k < touched.length; k++) counts[touched[k]!] = 0;
-      w.events = 0;
-      w.nTouched = 0;
+      counter.clear(touched.length);
+      tally.events = 0;
+      tally.nTouched = 0;
     }
   }
 }

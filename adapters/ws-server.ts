@@ -25,6 +25,8 @@ import type { WireMessage } from '../src/wire/messages.js';
 import { encodeWire } from '../src/wire/protobuf-codec.js';
 import { newEndpointStats, startWsEndpoint, type Admitted, type WsEndpointOptions, type WsEndpointStats } from './ws-endpoint.js';
 import { encodeFrame, FrameAccumulator, frameToJson, type CountFrame } from './ws-frames.js';
+import { frameCounterKernel } from '../src/events/pixel-kernels.js';
+import { windowCounter } from '../src/events/window-counter.js';
 import {
   compileFilter,
   filterProblem,
@@ -275,7 +277,8 @@ class Encoded {
 export async function startWsServer(options: WsServerOptions = {}): Promise<WsServer> {
   const connections = new Set<Connection>();
   const attached = new Set<Subscription>();
-  const frames = new FrameAccumulator(options.frameWindowUs ?? 33_333, options.frameGeometry);
+  // Counted by the WASM loop when it is built (the TypeScript one otherwise: same counts).
+  const frames = new FrameAccumulator(options.frameWindowUs ?? 33_333, options.frameGeometry, (g) => frameCounterKernel('auto', g) ?? windowCounter(g));
   const eventSequence = new Map<string, number>();
   const config = { stats: undefined as unknown as WsServerStats, sendBufferBytes: options.sendBufferBytes ?? 1 << 20, queueBytes: options.queueBytes ?? 1 << 20 };
   const statusIntervalMs = options.statusIntervalMs ?? 1000;

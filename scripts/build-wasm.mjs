@@ -12,7 +12,7 @@ const outDir = join(root, 'dist', 'wasm');
 const DECODE_MEMORY = ['--importMemory', '--initialMemory', '1024', '--maximumMemory', '1024'];
 const MEMORY = {
   'snn.as.ts': ['--importMemory', '--initialMemory', '1'],
-  'filters.as.ts': ['--importMemory', '--initialMemory', '1'],
+  'pixels.as.ts': ['--importMemory', '--initialMemory', '1'],
   'evt2.as.ts': DECODE_MEMORY,
   'evt21.as.ts': DECODE_MEMORY,
   'evt3.as.ts': DECODE_MEMORY,

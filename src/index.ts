@@ -7,7 +7,7 @@ export * from './formats/types.js';
 export { FORMATS, getFormat, detectFormat, createDecoder, createEncoder, writableFormats, isFormatName, type Detection } from './formats/registry.js';
 export { decodeBuffer, allEvents, type Decoded } from './formats/decode-all.js';
 export { kernelPacketPool, kernelInfo } from './formats/wasm-kernels.js';
-export { filterKernelStatus, type FilterKernelChoice } from './events/filter-kernels.js';
+export { pixelKernelStatus, type FilterKernelChoice } from './events/pixel-kernels.js';
 export { RecordingSummary, type SummaryJson } from './formats/summary.js';
 export { SpifEncoder, SpifDecoder, type SpifEncoderOptions, type SpifDecoderOptions } from './formats/spif.js';
 export * as emulator from './emulator/index.js';

@@ -3,8 +3,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { concatPackets, type EventPacket } from '../../src/events/packet.js';
-import { filterKernelStatus, FILTER_BATCH, MIN_KERNEL_EVENTS } from '../../src/events/filter-kernels.js';
+import { concatPackets, packetOf, type EventPacket, type Geometry } from '../../src/events/packet.js';
+import { pixelKernelStatus, frameCounterKernel, FILTER_BATCH, MIN_KERNEL_EVENTS } from '../../src/events/pixel-kernels.js';
+import { windowCounter } from '../../src/events/window-counter.js';
+import { FrameAccumulator, type CountFrame } from '../../adapters/ws-frames.js';
 import { emulateToPackets } from '../../src/emulator/index.js';
 import { denoise } from '../../operators/denoise.js';
 import { refractory } from '../../operators/refractory.js';
@@ -19,7 +21,7 @@ function assertSameEvents(actual: EventPacket, expected: EventPacket, what: stri
 }
 
 test('the filter kernel is built and loads (npm run build)', () => {
-  assert.equal(filterKernelStatus(), 'wasm');
+  assert.equal(pixelKernelStatus(), 'wasm');
 });
 
 const RECORDINGS = ['evt2_sparklers.raw', 'evt3_expelliarmus_sample.raw', 'aedat4_tonic_sample.aedat4'];
@@ -75,9 +77,9 @@ test('an event outside the geometry in a later packet: the WASM path names it as
   }
 });
 
-test("without filters.wasm the operators use their TypeScript loops, the status says why, and kernel: 'wasm' is refused", () => {
+test("without pixels.wasm the operators use their TypeScript loops, the status says why, and kernel: 'wasm' is refused", () => {
   const script = `
-    import { filterKernelStatus } from './src/events/filter-kernels.ts';
+    import { pixelKernelStatus } from './src/events/pixel-kernels.ts';
     import { refractory } from './operators/refractory.ts';
     import { packetFromArrays } from './src/events/packet.ts';
     import { from, lastValueFrom } from 'rxjs';
@@ -85,7 +87,7 @@ test("without filters.wasm the operators use their TypeScript loops, the status 
     const kept = (await lastValueFrom(from([packet]).pipe(refractory({ refractoryUs: 10 })))).length;
     let refused = '';
     try { await lastValueFrom(from([packet]).pipe(refractory({ refractoryUs: 10, kernel: 'wasm' }))); } catch (e) { refused = e.message; }
-    console.log(JSON.stringify({ status: filterKernelStatus(), kept, refused }));`;
+    console.log(JSON.stringify({ status: pixelKernelStatus(), kept, refused }));`;
   const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
     cwd: REPO_ROOT,
     env: { ...process.env, SPIKEFLOW_WASM_DIR: join(REPO_ROOT, 'test', 'no-such-dir') },
@@ -93,7 +95,49 @@ test("without filters.wasm the operators use their TypeScript loops, the status 
   });
   assert.equal(r.status, 0, r.stderr);
   const out = JSON.parse(r.stdout.trim().split('\n').pop()!) as { status: string; kept: number; refused: string };
-  assert.match(out.status, /^js \(.*filters\.wasm not found: run npm run build\)$/);
+  assert.match(out.status, /^js \(.*pixels\.wasm not found: run npm run build\)$/);
   assert.equal(out.kept, 2);
-  assert.match(out.refused, /refractory: the WASM filter kernel is unavailable: js \(/);
+  assert.match(out.refused, /refractory: the WASM pixel kernel is unavailable: js \(/);
+});
+
+/** Every frame an accumulator emits over the packets (buffers copied at emit), and what it clipped. */
+function framesOf(packets: readonly EventPacket[], windowUs: number, counter: 'wasm' | 'js', fallback?: Geometry) {
+  const acc = new FrameAccumulator(windowUs, fallback, counter === 'wasm' ? (g) => frameCounterKernel('wasm', g)! : windowCounter);
+  const frames: string[] = [];
+  const emit = (f: CountFrame) => frames.push(JSON.stringify({ ...f, counts: bytes(f.counts).toString('base64'), nonZero: f.nonZero && Array.from(f.nonZero) }));
+  for (const pk of packets) acc.add(pk, emit);
+  acc.flush(emit);
+  return { frames, clipped: acc.clipped };
+}
+
+test('frame counts: the WASM loop gives the frames the TypeScript loop gives, on recordings cut anyhow', () => {
+  for (const file of RECORDINGS) {
+    const { all } = recordingEvents(file);
+    for (const sizes of [[8192], [1, 7, 1000], [FILTER_BATCH * 2 + 5]]) {
+      const packets = rechunk(all, sizes);
+      const js = framesOf(packets, 2000, 'js');
+      assert.ok(js.frames.length >= 4, `${file}: frames`);
+      assert.deepEqual(framesOf(packets, 2000, 'wasm'), js, `${file}, packets of ${sizes.join('/')}`);
+    }
+  }
+  // No geometry in the file: the fallback's, too small, so events are clipped.
+  const { all } = recordingEvents('dat_ncars_obj_004397_td.dat');
+  const js = framesOf([all], 5000, 'js', { width: 40, height: 100 });
+  assert.ok(js.clipped > 0 && js.frames.length > 5);
+  assert.deepEqual(framesOf(rechunk(all, [300]), 5000, 'wasm', { width: 40, height: 100 }), js);
+});
+
+test('frame counts: saturation, window edges, late events and a packet past several windows give the same frames', () => {
+  const rows: [number, number, number, number][] = [];
+  for (let i = 0; i < 600; i++) rows.push([1, 1, i, 1]); // one pixel 600 times in a window: saturates at 255
+  rows.push([2, 2, 999.9999999999999, 0], [3, 3, 1000, 1], [4, 4, 500, 1]); // the edge, and a late event
+  rows.push([5, 5, 4500, 1], [6, 6, 4999, 0], [7, 7, 10_001, 1]); // windows skipped
+  const packet = pk(rows, { width: 8, height: 8 });
+  for (const cut of [[packet.length], [1], [2, 3]]) {
+    const packets = rechunk(packet, cut);
+    const js = framesOf(packets, 1000, 'js');
+    assert.equal(js.frames.length, 4);
+    assert.match(js.frames[0]!, /"events":601/);
+    assert.deepEqual(framesOf(packets, 1000, 'wasm'), js, `cut ${cut}`);
+  }
 });

@@ -1,9 +1,9 @@
 // AssemblyScript: the per-pixel event filters (refractory, background-activity denoise) over one
 // batch of events in this instance's memory. The TypeScript loops in operators/refractory.ts and
 // operators/denoise.ts are the reference; these make the same decisions with the same f64 arithmetic,
-// so the kept events are the same, bit for bit (test/operators/filter-kernels.test.ts).
+// so the kept events are the same, bit for bit (test/operators/pixel-kernels.test.ts).
 //
-// The memory is imported (one per filter, sized by src/events/filter-kernels.ts): the loader places
+// The memory is imported (one per filter, sized by src/events/pixel-kernels.ts): the loader places
 // the batch (x u16, y u16, t f64, p u8; `cap` events) and the per-pixel last times (f64) above
 // heapBase() and passes their addresses in. Kept events are compacted in place at the front of the
 // batch: event i is read before slot n <= i is written, so nothing unread is overwritten.
@@ -104,4 +104,44 @@ export function denoise(n: i32, xs: usize, ys: usize, ts: usize, ps: usize, last
     kept += <i32>supported;
   }
   return kept;
+}
+
+/**
+ * Frame counts (adapters/ws-frames.ts FrameAccumulator's loop): events from the first of the batch
+ * are counted into `counts` (u8 per pixel, saturating at 255) until one at or past `windowEnd` (the
+ * first event is counted whatever its time when `force`: it opens the window). A pixel whose count
+ * leaves 0 is listed in `touched`. Events outside width × height are only tallied as clipped. The
+ * tallies live at `tally`: i32 touched so far, events counted, clipped. Returns the index stopped at
+ * (n when the batch is done).
+ */
+export function countFrame(n: i32, xs: usize, ys: usize, ts: usize, counts: usize, touched: usize, tally: usize, width: i32, height: i32, windowEnd: f64, force: bool): i32 {
+  let nt = load<i32>(tally);
+  let events = load<i32>(tally, 4);
+  let clipped = load<i32>(tally, 8);
+  let i = 0;
+  for (; i < n; i++) {
+    if (load<f64>(ts + (<usize>i << 3)) >= windowEnd && !(force && i == 0)) break;
+    const x = <i32>load<u16>(xs + (<usize>i << 1));
+    const y = <i32>load<u16>(ys + (<usize>i << 1));
+    if (x >= width || y >= height) {
+      clipped++;
+      continue;
+    }
+    const k = y * width + x;
+    const c = load<u8>(counts + <usize>k);
+    // Branch-free: the list entry is written always and kept only for a first touch.
+    store<i32>(touched + (<usize>nt << 2), k);
+    nt += <i32>(c == 0);
+    store<u8>(counts + <usize>k, c + <u8>(c < 255));
+    events++;
+  }
+  store<i32>(tally, nt);
+  store<i32>(tally, events, 4);
+  store<i32>(tally, clipped, 8);
+  return i;
+}
+
+/** Zeroes the counts of the n listed pixels (the window was emitted). */
+export function clearTouched(counts: usize, touched: usize, n: i32): void {
+  for (let q = 0; q < n; q++) store<u8>(counts + <usize>load<i32>(touched + (<usize>q << 2)), 0);
 }
