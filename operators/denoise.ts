@@ -20,7 +20,7 @@
 
 import { defer, map, type OperatorFunction } from 'rxjs';
 import type { EventPacket, Geometry } from '../src/events/packet.js';
-import { denoiseKernel, type PixelFilter } from '../src/events/filter-kernels.js';
+import { denoiseKernel, type PixelFilter } from '../src/events/pixel-kernels.js';
 import { checkInteger, checkPositive, filterOutput, finishOutput, kernelChecksBounds, packetGeometry, runPixelFilter, usesKernel, type FilterKernelOption, type OutputPoolOption } from './support.js';
 
 export interface DenoiseOptions extends OutputPoolOption, FilterKernelOption {

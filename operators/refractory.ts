@@ -17,7 +17,7 @@
 
 import { defer, map, type OperatorFunction } from 'rxjs';
 import type { EventPacket, Geometry } from '../src/events/packet.js';
-import { refractoryKernel, type PixelFilter } from '../src/events/filter-kernels.js';
+import { refractoryKernel, type PixelFilter } from '../src/events/pixel-kernels.js';
 import { checkPositive, filterOutput, finishOutput, kernelChecksBounds, packetGeometry, runPixelFilter, usesKernel, type FilterKernelOption, type OutputPoolOption } from './support.js';
 
 export interface RefractoryOptions extends OutputPoolOption, FilterKernelOption {

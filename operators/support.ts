@@ -5,7 +5,7 @@
 
 import { eventArrays, packetOf, type EventPacket, type Geometry } from '../src/events/packet.js';
 import type { PacketPool } from '../src/events/pool.js';
-import { FILTER_BATCH, MIN_KERNEL_EVENTS, type FilterKernelChoice, type PixelFilter } from '../src/events/filter-kernels.js';
+import { FILTER_BATCH, MIN_KERNEL_EVENTS, type FilterKernelChoice, type PixelFilter } from '../src/events/pixel-kernels.js';
 
 /** Doc of the `pool` option the filters share. */
 export interface OutputPoolOption {
@@ -88,7 +88,7 @@ export function finishOutput(out: FilterOutput, n: number, geometry: Geometry, p
 /** Doc of the `kernel` option the per-pixel filters share. */
 export interface FilterKernelOption {
   /**
-   * 'auto' (default): the WASM loop when dist/wasm/filters.wasm is built, else the TypeScript one;
+   * 'auto' (default): the WASM loop when dist/wasm/pixels.wasm is built, else the TypeScript one;
    * 'wasm' requires the WASM loop; 'js' forces the TypeScript one. Both keep the same events.
    */
   readonly kernel?: FilterKernelChoice;
