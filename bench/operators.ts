@@ -7,10 +7,13 @@
  * to 65,536 events): the decoded packets are replayed through `from(packets).pipe(op)` with a
  * counting subscriber, so the figure includes RxJS's per-packet cost (a `map(identity)` baseline is
  * reported beside them). Warm-up first, then `runs` timed runs of enough repetitions to last
- * `min-ms` each; the figure is the median run.
+ * `min-ms` each; the figure is the median run. Each repetition builds the operator afresh (new
+ * per-pixel state: for the WASM filters, a new instance). refractory and denoise run twice: with
+ * their WASM loops and with `kernel: 'js'`; and again as a long stream (`streaming:` rows), one
+ * operator whose state carries over while the recording is sent again and again, times moved on.
  */
 import { performance } from 'node:perf_hooks';
-import { from, identity, map, type OperatorFunction } from 'rxjs';
+import { from, identity, map, Subject, type OperatorFunction } from 'rxjs';
 import { concatPackets, type EventPacket } from '../src/events/packet.js';
 import { decodeBuffer } from '../src/formats/decode-all.js';
 import { readShared } from '../test/helpers/shared-data.js';
@@ -76,6 +79,27 @@ function pass(packets: readonly EventPacket[], make: () => OperatorFunction<Even
   return items;
 }
 
+/**
+ * One operator for the whole measurement, as in a live stream: each call sends the recording again
+ * with its times moved on by its span (in place, counted in the figure as in the shift-only baseline),
+ * so per-pixel state carries over and never sees time go back.
+ */
+function streaming(packets: readonly EventPacket[], span: number, make: () => OperatorFunction<EventPacket, unknown>): () => number {
+  const input = new Subject<EventPacket>();
+  let items = 0;
+  input.pipe(make()).subscribe(() => items++);
+  const own = packets.map((p) => ({ ...p, t: p.t.slice() }));
+  return () => {
+    const before = items;
+    for (const p of own) {
+      const t = p.t;
+      for (let i = 0; i < t.length; i++) t[i] = t[i]! + span;
+      input.next(p);
+    }
+    return items - before;
+  };
+}
+
 /** CPU time of this process (all its threads, GC included), ms. */
 function cpuMs(): number {
   const u = process.cpuUsage();
@@ -117,6 +141,7 @@ export async function main(args: string[]): Promise<Record<string, unknown>> {
   const events = all.length;
   const g = all.geometry;
   const t0 = all.t[0]!;
+  const span = all.t[events - 1]! - t0 + 1;
   const hot = Array.from({ length: 20 }, (_, k) => ({ x: (k * 31) % g.width, y: (k * 17) % g.height }));
   // A second sensor for the merge: the same events 1 ms later.
   const shifted = packets.map((p) => ({ ...p, t: p.t.map((t) => t + 1000) }));
@@ -124,9 +149,19 @@ export async function main(args: string[]): Promise<Record<string, unknown>> {
   const cases: [string, () => number][] = [
     ['baseline map(identity)', () => pass(packets, () => map(identity))],
     ['baseline plain copy loop', () => pass(packets, () => map(plainCopy))],
+    // The WASM loops (default when built), then the TypeScript ones (kernel: 'js').
     ['denoise 5 ms r1', () => pass(packets, () => denoise({ windowUs: 5000 }))],
+    ['denoise 5 ms r1 (js)', () => pass(packets, () => denoise({ windowUs: 5000, kernel: 'js' }))],
     ['denoise 5 ms r2', () => pass(packets, () => denoise({ windowUs: 5000, radius: 2 }))],
+    ['denoise 5 ms r2 (js)', () => pass(packets, () => denoise({ windowUs: 5000, radius: 2, kernel: 'js' }))],
     ['refractory 1 ms', () => pass(packets, () => refractory({ refractoryUs: 1000 }))],
+    ['refractory 1 ms (js)', () => pass(packets, () => refractory({ refractoryUs: 1000, kernel: 'js' }))],
+    // A long stream: one operator, its state carried over (the WASM instance is made once).
+    ['streaming: shift only', streaming(packets, span, () => map(identity))],
+    ['streaming: refractory 1 ms', streaming(packets, span, () => refractory({ refractoryUs: 1000 }))],
+    ['streaming: refractory 1 ms (js)', streaming(packets, span, () => refractory({ refractoryUs: 1000, kernel: 'js' }))],
+    ['streaming: denoise 5 ms r1', streaming(packets, span, () => denoise({ windowUs: 5000 }))],
+    ['streaming: denoise 5 ms r1 (js)', streaming(packets, span, () => denoise({ windowUs: 5000, kernel: 'js' }))],
     ['hotPixels list', () => pass(packets, () => hotPixels({ pixels: hot }))],
     ['hotPixels calibrate 20 ms hold', () => pass(packets, () => hotPixels({ calibrationUs: 20_000, thresholdHz: 5000 }))],
     ['roi half', () => pass(packets, () => roi({ x: g.width / 4, y: g.height / 4, width: g.width / 2, height: g.height / 2 }))],
