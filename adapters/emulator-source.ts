@@ -48,6 +48,11 @@ export interface EmulatorSource {
   /** Hold the run in progress (backpressure); no effect when none runs. */
   pause(): void;
   resume(): void;
+  /**
+   * `realtime` runs: when the packet's step was due (its end on the wall clock, performance.now()
+   * ms), however late its timer fired; undefined otherwise.
+   */
+  dueAt(packet: EventPacket): number | undefined;
 }
 
 /** Validates the config and options at once (EmulatorConfigError naming the field); the run starts on subscription. */
@@ -67,6 +72,7 @@ export function openEmulator(config: EmulatorConfig = {}, options: EmulatorSourc
   const labels = defer(() => labelHub);
   // Pause state, shared with the run in progress (one run at a time: `share()` below).
   let paused = false;
+  const due = new WeakMap<EventPacket, number>();
   let wake: (() => void) | undefined;
 
   const run = new Observable<EventPacket>((subscriber) => {
@@ -94,6 +100,8 @@ export function openEmulator(config: EmulatorConfig = {}, options: EmulatorSourc
       const s = emulator.step(limit);
       if (!s) return false;
       if (s.startsSegment) hub.next(s.label);
+      // Paced: the step was due when the wall clock reached its end, whenever the timer fired.
+      if (realtime) due.set(s.packet, startWall + emulator.timeUs / 1000 / speed);
       subscriber.next(s.packet);
       return true;
     };
@@ -164,5 +172,6 @@ export function openEmulator(config: EmulatorConfig = {}, options: EmulatorSourc
       paused = false;
       wake?.();
     },
+    dueAt: (packet) => due.get(packet),
   };
 }

@@ -38,8 +38,13 @@ export class ReplayClock {
 
   /** Milliseconds until event time `t` (µs) is due; ≤ 0 when it is. Starts the clock at `t` if needed. */
   delayMs(t: number): number {
+    return this.dueAt(t) - performance.now();
+  }
+
+  /** When event time `t` (µs) is due, on the performance.now() clock. Starts the clock at `t` if needed. */
+  dueAt(t: number): number {
     this.start(t);
-    return this.originWall + (t - this.originEvent) / (1000 * this.speed) - performance.now();
+    return this.originWall + (t - this.originEvent) / (1000 * this.speed);
   }
 }
 

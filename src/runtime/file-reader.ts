@@ -52,6 +52,12 @@ export interface PausableFile {
    * packets. Optional: packets never recycled are garbage-collected as usual.
    */
   recycle(packet: EventPacket): void;
+  /**
+   * Paced replays: when the packet was due (its last event, on the performance.now() clock), which
+   * is when a live sensor would have delivered it however busy the pipeline was; undefined as fast
+   * as possible.
+   */
+  dueAt(packet: EventPacket): number | undefined;
 }
 
 export function pausableFile(path: string, o: PausableFileOptions = {}): PausableFile {
@@ -60,6 +66,7 @@ export function pausableFile(path: string, o: PausableFileOptions = {}): Pausabl
   // maps to the packet, whose pool holder is dropped when that slice is recycled.
   const pool = new PacketPool(65536, 8);
   const lastSlice = new WeakMap<EventPacket, EventPacket>();
+  const due = new WeakMap<EventPacket, number>();
   let wake: (() => void) | undefined;
   const gate = async (): Promise<void> => {
     while (stats.paused) await new Promise<void>((r) => (wake = r));
@@ -87,6 +94,7 @@ export function pausableFile(path: string, o: PausableFileOptions = {}): Pausabl
             if (Number.isNaN(first)) first = pk.t[0]!;
             latest = Math.max(latest, pk.t[pk.length - 1]!);
             let i = 0;
+            let dueAtWall = NaN;
             while (i < pk.length && !stopped) {
               // Bounded packets: a pause can then hold back part of a chunk, and latency stays per-slice.
               let j = Math.min(pk.length, i + maxEvents);
@@ -95,13 +103,15 @@ export function pausableFile(path: string, o: PausableFileOptions = {}): Pausabl
                 const limit = pk.t[i]! + clock.windowUs;
                 j = i + 1;
                 while (j < pk.length && j < i + maxEvents && pk.t[j]! < limit) j++;
-                await sleeper.sleep(clock.delayMs(pk.t[j - 1]!));
+                dueAtWall = clock.dueAt(pk.t[j - 1]!);
+                await sleeper.sleep(dueAtWall - performance.now());
               }
               await gate();
               if (stopped) return;
               const slice = slicePacket(pk, i, j);
               const part = o.geometry && !(slice.geometry.width > 0 && slice.geometry.height > 0) ? { ...slice, geometry: o.geometry } : slice;
               if (j === pk.length) lastSlice.set(part, pk);
+              if (clock) due.set(part, dueAtWall);
               stats.events += part.length;
               stats.packets++;
               sub.next(part);
@@ -154,6 +164,7 @@ export function pausableFile(path: string, o: PausableFileOptions = {}): Pausabl
       if (!stats.paused) stats.pauses++;
       stats.paused = true;
     },
+    dueAt: (packet) => due.get(packet),
     recycle(packet) {
       const pk = lastSlice.get(packet);
       if (!pk) return;

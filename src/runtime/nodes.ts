@@ -81,6 +81,13 @@ export interface BuiltSource {
   readonly recycle?: (item: unknown) => void;
   /** Events read so far, for a source whose edge carries fewer (a threaded source: its operators ran in its worker). */
   readonly eventsRead?: () => number;
+  /**
+   * When the item arrived, if that is earlier than its push into the edge queue (performance.now()
+   * ms): for a paced replay, when it was due (a live sensor would have delivered it then, however
+   * busy the pipeline); for a threaded source, when its worker got it. Event-to-decision latency
+   * counts from here.
+   */
+  readonly arrivedAt?: (item: unknown) => number | undefined;
 }
 
 export interface BuiltOp {
@@ -159,7 +166,7 @@ defineSource(
       chunkSize: p.chunkSize as number | undefined,
       maxEvents: p.maxEvents as number | undefined,
     });
-    return { stream: f.stream, pause: f.pause, resume: f.resume, recycle: (item) => f.recycle(item as EventPacket), stats: () => numStats(f.stats) };
+    return { stream: f.stream, pause: f.pause, resume: f.resume, recycle: (item) => f.recycle(item as EventPacket), arrivedAt: (item) => f.dueAt(item as EventPacket), stats: () => numStats(f.stats) };
   },
 );
 registerNodeCheck('source', 'file', (p, path, ctx) =>
@@ -199,7 +206,14 @@ defineSource(
         return pk;
       }),
     );
-    return { stream, pause: () => em.pause(), resume: () => em.resume(), labels: em.labels.pipe(map((l) => ({ classIndex: l.class_index, tStartUs: l.t_start_us }))), stats: () => ({ events, packets }) };
+    return {
+      stream,
+      pause: () => em.pause(),
+      resume: () => em.resume(),
+      labels: em.labels.pipe(map((l) => ({ classIndex: l.class_index, tStartUs: l.t_start_us }))),
+      arrivedAt: (item) => em.dueAt(item as EventPacket),
+      stats: () => ({ events, packets }),
+    };
   },
 );
 

@@ -11,8 +11,9 @@
  * way and is reported as its result.
  *
  * Metrics: events and steps per second, decisions, event-to-decision latency (from the moment the
- * packet that completed the decision left its source, through queueing and processing, to the
- * decision reaching the sinks), drops and queue high-water per source edge, and accuracy when a
+ * packet that completed the decision arrived — left its source, or for a paced replay or emulator
+ * was due, however late the busy pipeline let the source emit it: BuiltSource.arrivedAt — through
+ * queueing and processing, to the decision reaching the sinks), drops and queue high-water per source edge, and accuracy when a
  * decide node names a labelled source as `truth`.
  */
 import { Subject, type Observable, type Subscription } from 'rxjs';
@@ -398,7 +399,7 @@ export async function startPipeline(specIn: PipelineSpec, options: RunOptions = 
     if (b.labels) sourceSubs.push(b.labels.subscribe((l) => queue.push({ item: undefined, at: performance.now(), label: l })));
     sourceSubs.push(
       b.stream.subscribe({
-        next: (item) => queue.push({ item, at: performance.now() }),
+        next: (item) => queue.push({ item, at: b.arrivedAt?.(item) ?? performance.now() }),
         error: (e: unknown) => {
           failure ??= e instanceof NodeError ? e : new Error(`node '${n.id}' (source ${typeNameOf(n)}): ${(e as Error).message}`);
           void end('error');

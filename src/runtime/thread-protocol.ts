@@ -21,7 +21,8 @@ export interface ThreadSetup {
 }
 
 export type BatchItem =
-  | { readonly kind: 'packet'; readonly start: number; readonly length: number; readonly geometry: Geometry; readonly source: SourceInfo }
+  /** `arrivedAt`: when the packet arrived in the worker (BuiltSource.arrivedAt, else when its source gave it), as performance.timeOrigin + performance.now() (ms). */
+  | { readonly kind: 'packet'; readonly start: number; readonly length: number; readonly geometry: Geometry; readonly source: SourceInfo; readonly arrivedAt: number }
   | { readonly kind: 'label'; readonly label: TruthLabel };
 
 export type FromWorker =

@@ -60,6 +60,8 @@ export async function threadSource(setup: ThreadSetup, ctx: Pick<BuildContext, '
   const worker = startWorker(setup);
   const post = (m: ToWorker): void => worker.postMessage(m);
   const labels = new Subject<TruthLabel>();
+  // When each packet arrived in the worker (BuiltSource.arrivedAt), on this thread's clock.
+  const arrived = new WeakMap<EventPacket, number>();
   let stats: Record<string, number> = {};
   let batches = 0;
   let ended = false;
@@ -109,7 +111,9 @@ export async function threadSource(setup: ThreadSetup, ctx: Pick<BuildContext, '
           if (it.kind === 'label') labels.next(it.label);
           else {
             const e = it.start + it.length;
-            sub.next(packetOf(x.subarray(it.start, e), y.subarray(it.start, e), t.subarray(it.start, e), p.subarray(it.start, e), it.geometry, it.source));
+            const pk = packetOf(x.subarray(it.start, e), y.subarray(it.start, e), t.subarray(it.start, e), p.subarray(it.start, e), it.geometry, it.source);
+            arrived.set(pk, it.arrivedAt - performance.timeOrigin);
+            sub.next(pk);
           }
         }
       } else if (m.type === 'error') {
@@ -142,5 +146,6 @@ export async function threadSource(setup: ThreadSetup, ctx: Pick<BuildContext, '
     resume: () => post({ type: 'resume' }),
     stats: () => ({ ...stats, threadBatches: batches }),
     eventsRead: () => stats.events ?? 0,
+    arrivedAt: (item) => arrived.get(item as EventPacket),
   };
 }

@@ -18,6 +18,11 @@ import type { TruthLabel } from './label-timeline.js';
 
 /** Events a batch holds before it is posted; smaller batches go at the end of each turn of the event loop. */
 const BATCH_EVENTS = 65536;
+/**
+ * Longest a batch's first item waits before the batch is posted (ms): a source that has fallen
+ * behind its pace emits a whole chunk's slices without yielding, and the turn's end would hold them all.
+ */
+const BATCH_WAIT_MS = 0.5;
 
 const port = parentPort!;
 const setup = workerData as ThreadSetup;
@@ -46,6 +51,8 @@ class Batch {
   private n = 0;
   private items: BatchItem[] = [];
   private scheduled = false;
+  /** When the batch's first item came (performance.now()). */
+  private since = 0;
   inFlight = 0;
 
   constructor(
@@ -58,7 +65,7 @@ class Batch {
     this.schedule();
   }
 
-  packet(pk: EventPacket): void {
+  packet(pk: EventPacket, arrivedAt: number): void {
     if (pk.length === 0) return;
     if (this.n + pk.length > this.capacity) this.flush();
     if (pk.length > this.capacity) {
@@ -70,7 +77,7 @@ class Batch {
     a.y.set(pk.y, this.n);
     a.t.set(pk.t, this.n);
     a.p.set(pk.p, this.n);
-    this.items.push({ kind: 'packet', start: this.n, length: pk.length, geometry: pk.geometry, source: pk.source });
+    this.items.push({ kind: 'packet', start: this.n, length: pk.length, geometry: pk.geometry, source: pk.source, arrivedAt });
     this.n += pk.length;
     this.schedule();
   }
@@ -102,9 +109,13 @@ class Batch {
   }
 
   private schedule(): void {
-    if (this.scheduled) return;
+    if (this.scheduled) {
+      if (performance.now() - this.since >= BATCH_WAIT_MS) this.flush();
+      return;
+    }
     this.scheduled = true;
-    setImmediate(() => this.flush());
+    this.since = performance.now();
+    setImmediate(() => this.scheduled && this.flush());
   }
 }
 
@@ -159,6 +170,7 @@ async function main(): Promise<void> {
     applyPause();
   });
 
+  let arrivedAt = 0;
   // input → each stage → the batch; synchronous, so when input.next returns the packet is through.
   const input = new Subject<unknown>();
   let upstream: Observable<unknown> = input;
@@ -178,7 +190,7 @@ async function main(): Promise<void> {
   }
   subs.push(
     upstream.subscribe({
-      next: (v) => batch.packet(v as EventPacket),
+      next: (v) => batch.packet(v as EventPacket, arrivedAt),
       complete: () => {
         batch.flush();
         post({ type: 'complete', stats: built.stats() });
@@ -193,6 +205,8 @@ async function main(): Promise<void> {
       subs.push(
         built.stream.subscribe({
           next: (pk) => {
+            // Latency counts from here, as for a source on the main thread (clocks compared by timeOrigin).
+            arrivedAt = performance.timeOrigin + (built.arrivedAt?.(pk) ?? performance.now());
             input.next(pk);
             recycle?.(pk);
           },
