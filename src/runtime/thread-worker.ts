@@ -10,7 +10,10 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { NEVER, Subject, type Observable, type Subscription } from 'rxjs';
 import { eventArrays, type EventPacket } from '../events/packet.js';
 import { PacketPool } from '../events/pool.js';
-import { opBuilders, sourceBuilders, type BuildContext, type BuiltSource } from './nodes.js';
+// Only the node types that can run here: a worker need not load the SNN, the sinks or their adapters.
+import './nodes/sources.js';
+import './nodes/event-ops.js';
+import { opBuilders, sourceBuilders, type BuildContext, type BuiltSource } from './node-types.js';
 import { nodeType } from './registry.js';
 import { typeNameOf } from './pipeline.js';
 import type { BatchItem, FromWorker, ThreadSetup, ToWorker } from './thread-protocol.js';
@@ -134,14 +137,25 @@ async function main(): Promise<void> {
   const stages: Stage[] = [];
   try {
     const { thread: _thread, ...params } = source.params ?? {};
-    built = await sourceBuilders.get(sourceType)!(params, context(source.id, undefined));
+    const buildSource = sourceBuilders.get(sourceType);
+    if (!buildSource) throw new Error(`only the built-in sources can run in a worker thread, not '${sourceType}'`);
+    built = await buildSource(params, context(source.id, undefined));
     for (let i = 0; i < ops.length; i++) {
       const op = ops[i]!;
       const type = typeNameOf(op);
       // Its output can be recycled once copied when every later op of the chain releases its input.
       const released = setup.recycling && ops.slice(i + 1).every((o) => nodeType('op', typeNameOf(o))?.releasesInput);
       const pool = released ? new PacketPool(65536, 4) : undefined;
-      const b = await opBuilders.get(type)!(op.params ?? {}, context(op.id, pool));
+      const buildOp = opBuilders.get(type);
+      // Named, as the runtime names the source around it: "node 'cam' (source file): node 'hot' (op …): …".
+      const b = await Promise.resolve()
+        .then(() => {
+          if (!buildOp) throw new Error('only the built-in event operators can run in a worker thread');
+          return buildOp(op.params ?? {}, context(op.id, pool));
+        })
+        .catch((e: unknown) => {
+          throw new Error(`node '${op.id}' (op ${type}): ${describe(e)}`);
+        });
       stages.push({ id: op.id, type, operator: b.operator, pool });
     }
   } catch (e) {
