@@ -68,6 +68,7 @@ export async function threadSource(setup: ThreadSetup, ctx: Pick<BuildContext, '
   // Set while the stream is subscribed.
   let emit: ((m: FromWorker) => void) | undefined;
   let fault: ((e: Error) => void) | undefined;
+  let failure: Error | undefined;
 
   const ready = new Promise<void>((resolve, reject) => {
     worker.on('message', (m: FromWorker) => {
@@ -80,21 +81,24 @@ export async function threadSource(setup: ThreadSetup, ctx: Pick<BuildContext, '
         reject(new Error(m.message));
       } else emit?.(m);
     });
-    worker.on('error', (e) => {
-      const err = new Error(`its worker thread failed: ${e.message}`);
+    // A failure before the stream is subscribed waits for the subscription (fault is set then).
+    const fail = (err: Error): void => {
+      failure ??= err;
       reject(err);
       fault?.(err);
-    });
+    };
+    worker.on('error', (e) => fail(new Error(`its worker thread failed: ${e.message}`)));
     worker.on('exit', (code) => {
-      if (ended) return;
-      const err = new Error(`its worker thread exited (code ${code}) before the source ended`);
-      reject(err);
-      fault?.(err);
+      if (!ended) fail(new Error(`its worker thread exited (code ${code}) before the source ended`));
     });
   });
   await ready;
 
   const stream = new Observable<EventPacket>((sub) => {
+    if (failure) {
+      sub.error(failure);
+      return;
+    }
     fault = (e) => sub.error(e);
     emit = (m) => {
       if (m.type === 'batch') {
