@@ -30,6 +30,8 @@ export interface CountFrame {
   readonly nonZero?: Int32Array;
   /** Optional: how many counts are non-zero (FrameAccumulator gives it; encoders then skip counting). */
   readonly nonZeroCount?: number;
+  /** Optional: the sparse counts section already built (a WASM window counter makes it; encoders then use it as is). */
+  readonly sparse?: Uint8Array;
 }
 
 const MAGIC = [0x53, 0x46, 0x46, 0x31]; // "SFF1"
@@ -43,7 +45,9 @@ export function isFrameBytes(b: Uint8Array): boolean {
  * The counts section: dense or sparse, whichever is smaller. `nonZero`, when the caller knows it: the
  * ascending indices of the non-zero counts (spares a scan of every pixel).
  */
-function countsPayload(counts: Uint8Array, nonZero?: Int32Array, nonZeroCount?: number): { layout: 0 | 1; bytes: Uint8Array } {
+function countsPayload(f: CountFrame): { layout: 0 | 1; bytes: Uint8Array } {
+  if (f.sparse) return { layout: 1, bytes: f.sparse };
+  const { counts, nonZero, nonZeroCount } = f;
   let nnz = 0;
   if (nonZero) nnz = nonZero.length;
   else if (nonZeroCount !== undefined) nnz = nonZeroCount;
@@ -106,7 +110,7 @@ const fromUtf8 = new TextDecoder();
 
 export function encodeFrame(f: CountFrame): Uint8Array {
   const src = utf8.encode(f.source);
-  const { layout, bytes } = countsPayload(f.counts, f.nonZero, f.nonZeroCount);
+  const { layout, bytes } = countsPayload(f);
   const out = new Uint8Array(HEADER + src.length + bytes.length);
   const dv = new DataView(out.buffer);
   out.set(MAGIC, 0);
@@ -164,8 +168,8 @@ function fromBase64(s: string): Uint8Array {
 }
 
 export function frameToJson(f: CountFrame): string {
-  const { layout, bytes } = countsPayload(f.counts, f.nonZero, f.nonZeroCount);
-  const { counts: _c, nonZero: _n, nonZeroCount: _k, ...rest } = f;
+  const { layout, bytes } = countsPayload(f);
+  const { counts: _c, nonZero: _n, nonZeroCount: _k, sparse: _s, ...rest } = f;
   return JSON.stringify({ version: 1, frame: { ...rest, layout: layout ? 'sparse' : 'dense', counts: toBase64(bytes) } });
 }
 
@@ -270,11 +274,12 @@ export class FrameAccumulator {
     const { counts } = counter;
     const touched = counter.touched.subarray(0, tally.nTouched);
     // The ascending list costs a sort: worth it for a sparse frame; a busy one is cheaper to scan
-    // (the encoders do when no list is given).
+    // (the encoders do when no list is given, unless the counter builds the sparse section itself).
     const nonZero = touched.length * 64 < counts.length ? touched.sort() : undefined;
+    const sparse = !nonZero && 4 + 5 * touched.length < counts.length ? counter.sparseSection?.(touched.length) : undefined;
     w.sequence++;
     try {
-      emit({ sequence: w.sequence, source, width: w.geometry.width, height: w.geometry.height, windowStartUs: w.start, windowUs: this.windowUs, events: tally.events, counts, nonZeroCount: touched.length, ...(nonZero ? { nonZero } : {}) });
+      emit({ sequence: w.sequence, source, width: w.geometry.width, height: w.geometry.height, windowStartUs: w.start, windowUs: this.windowUs, events: tally.events, counts, nonZeroCount: touched.length, ...(nonZero ? { nonZero } : {}), ...(sparse ? { sparse } : {}) });
     } finally {
       counter.clear(touched.length);
       tally.events = 0;

@@ -19,6 +19,7 @@ interface PixelExports {
   denoise(n: number, xs: number, ys: number, ts: number, ps: number, last: number, width: number, height: number, r: number, window: number): number;
   countFrame(n: number, xs: number, ys: number, ts: number, counts: number, touched: number, tally: number, width: number, height: number, windowEnd: number, force: boolean): number;
   clearTouched(counts: number, touched: number, n: number): void;
+  sparsePayload(counts: number, pixels: number, nnz: number, out: number): void;
 }
 
 /** Where kept events go: room for at least the packet's length. */
@@ -200,17 +201,21 @@ export function denoiseKernel(choice: FilterKernelChoice, g: Geometry, radius: n
 /**
  * The frame accumulator's counting loop (adapters/ws-frames.ts WindowCounter) as WASM for one
  * geometry, or null (see pixelInstance): counts (u8 per pixel), the touched list (one spare entry:
- * the kernel writes an entry before it knows whether it keeps it) and three i32 tallies.
+ * the kernel writes an entry before it knows whether it keeps it), three i32 tallies, and room for
+ * a frame's sparse counts section, which it builds from the counts (zero blocks skipped whole).
  */
 export function frameCounterKernel(choice: FilterKernelChoice, g: Geometry): WindowCounter | null {
   const pixels = g.width * g.height;
-  const inst = pixelInstance(choice, 'frames', 16 + pixels + 4 * (pixels + 1));
+  const touchedBytes = 4 * (pixels + 1);
+  // Then the sparse section's room: u32 count, u32 index and u8 count per pixel.
+  const inst = pixelInstance(choice, 'frames', 16 + pixels + 4 + touchedBytes + 4 + 5 * pixels);
   if (!inst) return null;
   const { ex, at } = inst;
   const tallyAt = at.state;
   const countsAt = tallyAt + 16;
   const touchedAt = align(countsAt + pixels, 4);
   const tally = new Int32Array(inst.buffer, tallyAt, 3);
+  const sparseAt = touchedAt + touchedBytes;
   return {
     counts: new Uint8Array(inst.buffer, countsAt, pixels),
     touched: new Int32Array(inst.buffer, touchedAt, pixels + 1),
@@ -235,6 +240,10 @@ export function frameCounterKernel(choice: FilterKernelChoice, g: Geometry): Win
     },
     clear(n) {
       ex.clearTouched(countsAt, touchedAt, n);
+    },
+    sparseSection(nnz) {
+      ex.sparsePayload(countsAt, pixels, nnz, sparseAt);
+      return new Uint8Array(inst.buffer, sparseAt, 4 + 5 * nnz);
     },
   };
 }

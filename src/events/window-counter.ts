@@ -28,6 +28,12 @@ export interface WindowCounter {
   count(packet: EventPacket, i0: number, windowEnd: number, force: boolean, tally: WindowTally): number;
   /** Zeroes the counts of the first n touched pixels (the window was emitted). */
   clear(n: number): void;
+  /**
+   * Optional: the sparse counts section of a frame message for the current counts, `nnz` of them
+   * non-zero (adapters/ws-frames.ts: u32 nnz, the indices ascending as u32, their counts as u8,
+   * little-endian); valid until the counts change.
+   */
+  sparseSection?(nnz: number): Uint8Array;
 }
 
 /** The TypeScript counter: the reference the WASM one must match. */

@@ -145,3 +145,36 @@ export function countFrame(n: i32, xs: usize, ys: usize, ts: usize, counts: usiz
 export function clearTouched(counts: usize, touched: usize, n: i32): void {
   for (let q = 0; q < n; q++) store<u8>(counts + <usize>load<i32>(touched + (<usize>q << 2)), 0);
 }
+
+/**
+ * The sparse counts section of a frame message (adapters/ws-frames.ts countsPayload): u32 nnz, then
+ * the nnz pixel indices (u32, ascending), then their counts (u8), written at `out`. `nnz` is the
+ * number of non-zero counts, known from the touched list. Zero blocks of 16 pixels are skipped whole.
+ * Little-endian, as WebAssembly memory is.
+ */
+export function sparsePayload(counts: usize, pixels: i32, nnz: i32, out: usize): void {
+  store<u32>(out, <u32>nnz);
+  let index = out + 4;
+  let value = out + 4 + (<usize>nnz << 2);
+  const blocks = pixels & ~15;
+  let i = 0;
+  for (; i < blocks; i += 16) {
+    if (!v128.any_true(v128.load(counts + <usize>i))) continue;
+    for (let j = i; j < i + 16; j++) {
+      const c = load<u8>(counts + <usize>j);
+      if (c == 0) continue;
+      store<u32>(index, <u32>j);
+      store<u8>(value, c);
+      index += 4;
+      value++;
+    }
+  }
+  for (; i < pixels; i++) {
+    const c = load<u8>(counts + <usize>i);
+    if (c == 0) continue;
+    store<u32>(index, <u32>i);
+    store<u8>(value, c);
+    index += 4;
+    value++;
+  }
+}
