@@ -22,7 +22,6 @@ defineSource(
     pausable: true,
     threadable: true,
     params: {
-      thread: threadParam,
       path: field(str(), 'the recording (relative to the pipeline file)', true),
       format: field(str(), "registry format name or 'auto' (default)"),
       pace: field(pace, "'fast' (default) or real time × this factor"),
@@ -30,6 +29,7 @@ defineSource(
       chunkSize: field(int({ ge: 4096 }), 'bytes per read (default 1 MiB, 64 KiB when paced)'),
       maxEvents: field(int({ ge: 1 }), 'largest packet sent downstream (default 8192 events; views, no copy)'),
       ...geometryParams,
+      thread: threadParam,
     },
   },
   (p, ctx) => {
@@ -57,7 +57,6 @@ defineSource(
     pausable: true,
     threadable: true,
     params: {
-      thread: threadParam,
       ...geometryParams,
       seed: field(int(), 'random seed'),
       stepUs: field(int({ gt: 0 }), 'render step in µs'),
@@ -67,6 +66,7 @@ defineSource(
       scene: field(json, 'scene template (see the emulator docs)'),
       schedule: field(json, 'motion schedule'),
       dvs: field(json, 'DVS pixel model parameters'),
+      thread: threadParam,
     },
   },
   (p) => {
