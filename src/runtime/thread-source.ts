@@ -2,11 +2,12 @@
  * `thread: true` on a source: the source, and the event operators that only it feeds (a chain of
  * registry `threadable` ops, each the single consumer of the one before), run in a worker thread
  * (thread-worker.ts); `thread: N` takes only the first N of those ops along (0: the source alone),
- * so the two threads can be given about equal work. On a two-core machine decoding and filtering then overlap with the SNN, the
- * frames and the sockets on the main thread. The runtime keeps every node of the graph: the source
- * node becomes this proxy, which emits the chain's output (its packets arrive as views of
- * transferred batches) and the source's labels in their order, and the offloaded operators become
- * pass-throughs. Its edge queue pauses the worker's source as it would pause the source itself.
+ * so the two threads can be given about equal work. Decoding and filtering then overlap with what
+ * the main thread does (the SNN, the frames, the sockets). The runtime keeps every node of the
+ * graph: the source node becomes this proxy, which emits the chain's output (its packets arrive as
+ * views of transferred batches) and the source's labels in their order, and the offloaded
+ * operators become pass-throughs. Its edge queue pauses the worker's source as it would pause the
+ * source itself.
  */
 import { Worker } from 'node:worker_threads';
 import { Observable, Subject } from 'rxjs';
