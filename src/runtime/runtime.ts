@@ -399,7 +399,11 @@ export async function startPipeline(specIn: PipelineSpec, options: RunOptions = 
     if (b.labels) sourceSubs.push(b.labels.subscribe((l) => queue.push({ item: undefined, at: performance.now(), label: l })));
     sourceSubs.push(
       b.stream.subscribe({
-        next: (item) => queue.push({ item, at: b.arrivedAt?.(item) ?? performance.now() }),
+        next: (item) => {
+          // From when it was due, or when it came if earlier (a paced slice's timer can fire up to 1 ms early).
+          const now = performance.now();
+          queue.push({ item, at: Math.min(b.arrivedAt?.(item) ?? now, now) });
+        },
         error: (e: unknown) => {
           failure ??= e instanceof NodeError ? e : new Error(`node '${n.id}' (source ${typeNameOf(n)}): ${(e as Error).message}`);
           void end('error');
