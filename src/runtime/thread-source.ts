@@ -110,8 +110,6 @@ export async function threadSource(setup: ThreadSetup, ctx: Pick<BuildContext, '
         const x = new Uint16Array(m.buffer, 8 * c, c);
         const y = new Uint16Array(m.buffer, 10 * c, c);
         const p = new Uint8Array(m.buffer, 12 * c, c);
-        // Taken as soon as received: from here the edge queue bounds what waits (and pauses the worker).
-        post({ type: 'taken' });
         for (const it of m.items) {
           if (it.kind === 'label') labels.next(it.label);
           else {
@@ -121,6 +119,9 @@ export async function threadSource(setup: ThreadSetup, ctx: Pick<BuildContext, '
             sub.next(pk);
           }
         }
+        // Taken once in the edge queue, which bounds what waits from here: after any 'pause' the
+        // queue sent while taking it, so the worker never resumes in between.
+        post({ type: 'taken' });
       } else if (m.type === 'error') {
         ended = true;
         void worker.terminate();
