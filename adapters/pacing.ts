@@ -53,15 +53,26 @@ export class Sleeper {
   private timer: NodeJS.Timeout | undefined;
   private wake: (() => void) | undefined;
 
+  /**
+   * Resolves after `ms` (or at cancel()), never before: timers fire on whole milliseconds and
+   * sometimes early, and then it waits again for the rest.
+   */
   sleep(ms: number): Promise<void> {
     if (!(ms > 0)) return Promise.resolve();
+    const until = performance.now() + ms;
     return new Promise((resolve) => {
       this.wake = resolve;
-      this.timer = setTimeout(() => {
+      const fire = (): void => {
+        const left = until - performance.now();
+        if (left > 0) {
+          this.timer = setTimeout(fire, left);
+          return;
+        }
         this.timer = undefined;
         this.wake = undefined;
         resolve();
-      }, ms);
+      };
+      this.timer = setTimeout(fire, ms);
     });
   }
 

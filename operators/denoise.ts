@@ -18,10 +18,10 @@
  * TypeScript loop over the same state).
  */
 
-import { defer, map, type OperatorFunction } from 'rxjs';
+import type { OperatorFunction } from 'rxjs';
 import type { EventPacket, Geometry } from '../src/events/packet.js';
-import { denoiseKernel, type PixelFilter } from '../src/events/pixel-kernels.js';
-import { checkInteger, checkPositive, filterOutput, finishOutput, kernelChecksBounds, packetGeometry, runPixelFilter, usesKernel, type FilterKernelOption, type OutputPoolOption } from './support.js';
+import { denoiseCells, denoiseKernel } from '../src/events/pixel-kernels.js';
+import { checkInteger, checkPositive, pixelStateFilter, type FilterKernelOption, type FilterOutput, type OutputPoolOption } from './support.js';
 
 export interface DenoiseOptions extends OutputPoolOption, FilterKernelOption {
   /** Support window (µs): a neighbour's event must be less than this old. */
@@ -35,34 +35,24 @@ export interface DenoiseOptions extends OutputPoolOption, FilterKernelOption {
 export function denoise(options: DenoiseOptions): OperatorFunction<EventPacket, EventPacket> {
   const windowUs = checkPositive(options.windowUs, 'denoise: windowUs');
   const radius = checkInteger(options.radius ?? 1, 'denoise: radius', 1);
-  return (source) =>
-    defer(() => {
-      let geometry: Geometry | undefined;
-      let last: Float64Array = new Float64Array(0);
-      let kernel: PixelFilter | null = null;
-      return source.pipe(
-        map((packet) => {
-          if (packet.length === 0) return packet;
-          const g = packetGeometry(packet, options.geometry, geometry, 'denoise', !kernelChecksBounds(kernel, packet));
-          if (!geometry) {
-            geometry = g;
-            kernel = denoiseKernel(options.kernel ?? 'auto', g, radius, windowUs);
-            last = kernel ? kernel.last : new Float64Array(paddedCells(g, radius)).fill(-Infinity);
-          }
-          if (usesKernel(kernel, packet)) return runPixelFilter(kernel, packet, g, 'denoise', options.pool);
-          return filterPacket(packet, g, last, windowUs, radius, options.pool);
-        }),
-      );
-    });
+  return pixelStateFilter(
+    {
+      op: 'denoise',
+      cells: (g) => denoiseCells(g, radius),
+      kernel: (g) => denoiseKernel(options.kernel ?? 'auto', g, radius, windowUs),
+      loop: (packet, g, last, out) => keepSupported(packet, g, last, out, windowUs, radius),
+    },
+    options,
+  );
 }
 
-/** Last times are kept padded by r cells on every side (never written, so −∞): the square needs no clipping. */
-const paddedCells = (g: Geometry, r: number): number => (g.width + 2 * r) * (g.height + 2 * r);
-
-function filterPacket(packet: EventPacket, g: Geometry, last: Float64Array, windowUs: number, r: number, pool: OutputPoolOption['pool']): EventPacket {
+/**
+ * The TypeScript loop: events with a recent neighbour kept into `out`; every event's time in `last`,
+ * padded by r cells on every side (denoiseCells), so the square needs no clipping.
+ */
+function keepSupported(packet: EventPacket, g: Geometry, last: Float64Array, out: FilterOutput, windowUs: number, r: number): number {
   const { x, y, t, p } = packet;
   const pitch = g.width + 2 * r;
-  const out = filterOutput(packet.length, pool);
   let n = 0;
   for (let i = 0; i < packet.length; i++) {
     const xi = x[i]!;
@@ -88,5 +78,5 @@ function filterPacket(packet: EventPacket, g: Geometry, last: Float64Array, wind
       n++;
     }
   }
-  return finishOutput(out, n, packet.geometry, packet);
+  return n;
 }

@@ -15,10 +15,10 @@
  * packets under MIN_KERNEL_EVENTS take the TypeScript loop over the same state.
  */
 
-import { defer, map, type OperatorFunction } from 'rxjs';
+import type { OperatorFunction } from 'rxjs';
 import type { EventPacket, Geometry } from '../src/events/packet.js';
-import { refractoryKernel, type PixelFilter } from '../src/events/pixel-kernels.js';
-import { checkPositive, filterOutput, finishOutput, kernelChecksBounds, packetGeometry, runPixelFilter, usesKernel, type FilterKernelOption, type OutputPoolOption } from './support.js';
+import { refractoryCells, refractoryKernel } from '../src/events/pixel-kernels.js';
+import { checkPositive, pixelStateFilter, type FilterKernelOption, type FilterOutput, type OutputPoolOption } from './support.js';
 
 export interface RefractoryOptions extends OutputPoolOption, FilterKernelOption {
   readonly refractoryUs: number;
@@ -30,42 +30,34 @@ export interface RefractoryOptions extends OutputPoolOption, FilterKernelOption 
 export function refractory(options: RefractoryOptions): OperatorFunction<EventPacket, EventPacket> {
   const period = checkPositive(options.refractoryUs, 'refractory: refractoryUs');
   const perPolarity = options.perPolarity ?? false;
-  return (source) =>
-    defer(() => {
-      let geometry: Geometry | undefined;
-      let last: Float64Array = new Float64Array(0);
-      let kernel: PixelFilter | null = null;
-      return source.pipe(
-        map((packet) => {
-          if (packet.length === 0) return packet;
-          const g = packetGeometry(packet, options.geometry, geometry, 'refractory', !kernelChecksBounds(kernel, packet));
-          if (!geometry) {
-            geometry = g;
-            kernel = refractoryKernel(options.kernel ?? 'auto', g, perPolarity, period);
-            last = kernel ? kernel.last : new Float64Array(g.width * g.height * (perPolarity ? 2 : 1)).fill(-Infinity);
-            // The first packet's bounds were checked above, before the kernel existed.
-          }
-          if (usesKernel(kernel, packet)) return runPixelFilter(kernel, packet, g, 'refractory', options.pool);
-          const { x, y, t, p } = packet;
-          const w = g.width;
-          const plane = perPolarity ? g.width * g.height : 0;
-          const out = filterOutput(packet.length, options.pool);
-          const lastKept = last; // a local: faster than the closure variable in the loop
-          let n = 0;
-          for (let i = 0; i < packet.length; i++) {
-            const pi = p[i]!;
-            const k = y[i]! * w + x[i]! + (pi ? plane : 0);
-            const ti = t[i]!;
-            if (ti - lastKept[k]! < period) continue;
-            lastKept[k] = ti;
-            out.x[n] = x[i]!;
-            out.y[n] = y[i]!;
-            out.t[n] = ti;
-            out.p[n] = pi;
-            n++;
-          }
-          return finishOutput(out, n, packet.geometry, packet);
-        }),
-      );
-    });
+  return pixelStateFilter(
+    {
+      op: 'refractory',
+      cells: (g) => refractoryCells(g, perPolarity),
+      kernel: (g) => refractoryKernel(options.kernel ?? 'auto', g, perPolarity, period),
+      loop: (packet, g, last, out) => keepAfterPeriod(packet, g, last, out, period, perPolarity),
+    },
+    options,
+  );
+}
+
+/** The TypeScript loop: events kept into `out`, their pixels' last kept times in `last`. */
+function keepAfterPeriod(packet: EventPacket, g: Geometry, last: Float64Array, out: FilterOutput, period: number, perPolarity: boolean): number {
+  const { x, y, t, p } = packet;
+  const w = g.width;
+  const plane = perPolarity ? g.width * g.height : 0;
+  let n = 0;
+  for (let i = 0; i < packet.length; i++) {
+    const pi = p[i]!;
+    const k = y[i]! * w + x[i]! + (pi ? plane : 0);
+    const ti = t[i]!;
+    if (ti - last[k]! < period) continue;
+    last[k] = ti;
+    out.x[n] = x[i]!;
+    out.y[n] = y[i]!;
+    out.t[n] = ti;
+    out.p[n] = pi;
+    n++;
+  }
+  return n;
 }

@@ -3,6 +3,7 @@
  * checks and the "output sized once per input packet" helper.
  */
 
+import { defer, map, type OperatorFunction } from 'rxjs';
 import { eventArrays, packetOf, type EventPacket, type Geometry } from '../src/events/packet.js';
 import type { PacketPool } from '../src/events/pool.js';
 import { FILTER_BATCH, MIN_KERNEL_EVENTS, type FilterKernelChoice, type PixelFilter } from '../src/events/pixel-kernels.js';
@@ -94,18 +95,50 @@ export interface FilterKernelOption {
   readonly kernel?: FilterKernelChoice;
 }
 
-/** Whether this packet goes through the WASM filter (enough events to be worth the copies). */
-export const usesKernel = (filter: PixelFilter | null, packet: EventPacket): filter is PixelFilter => filter !== null && packet.length >= MIN_KERNEL_EVENTS;
+/**
+ * A filter with per-pixel state (refractory, denoise): what the shared frame, pixelStateFilter,
+ * needs of it.
+ */
+export interface PixelStateFilter {
+  readonly op: string;
+  /** f64 cells of state for a geometry (all −∞ at the start). */
+  cells(g: Geometry): number;
+  /** The WASM kernel over such state for a geometry, or null (option `kernel`, or not built). */
+  kernel(g: Geometry): PixelFilter | null;
+  /** The TypeScript loop over the same state, the reference: keeps events into `out`, returns how many. */
+  loop(packet: EventPacket, g: Geometry, last: Float64Array, out: FilterOutput): number;
+}
 
-/** Whether a WASM filter checks this packet's bounds itself (bigger packets are checked whole first). */
-export const kernelChecksBounds = (filter: PixelFilter | null, packet: EventPacket): boolean => usesKernel(filter, packet) && packet.length <= FILTER_BATCH;
-
-/** One packet through a WASM filter into an output from `pool`; an event outside the geometry is an error. */
-export function runPixelFilter(filter: PixelFilter, packet: EventPacket, g: Geometry, op: string, pool: PacketPool | undefined): EventPacket {
-  const out = filterOutput(packet.length, pool);
-  const n = filter.run(packet, out);
-  if (n < 0) throw outsideError(packet, -(n + 1), g, op);
-  return finishOutput(out, n, packet.geometry, packet);
+/**
+ * The operator of a per-pixel filter. Each packet's geometry is resolved and checked; the state is
+ * sized on the first non-empty packet, in the WASM kernel's memory when one runs. A packet of at
+ * least MIN_KERNEL_EVENTS goes through the kernel (which checks the events' bounds itself when the
+ * packet fits one of its batches), a smaller one through the TypeScript loop over the same state.
+ * One output packet per input packet; an event outside the geometry is an error naming it.
+ */
+export function pixelStateFilter(f: PixelStateFilter, options: OutputPoolOption & { readonly geometry?: Geometry }): OperatorFunction<EventPacket, EventPacket> {
+  return (source) =>
+    defer(() => {
+      let geometry: Geometry | undefined;
+      let last: Float64Array = new Float64Array(0);
+      let kernel: PixelFilter | null = null;
+      return source.pipe(
+        map((packet) => {
+          if (packet.length === 0) return packet;
+          const viaKernel = kernel !== null && packet.length >= MIN_KERNEL_EVENTS;
+          const g = packetGeometry(packet, options.geometry, geometry, f.op, !(viaKernel && packet.length <= FILTER_BATCH));
+          if (!geometry) {
+            geometry = g;
+            kernel = f.kernel(g);
+            last = kernel ? kernel.last : new Float64Array(f.cells(g)).fill(-Infinity);
+          }
+          const out = filterOutput(packet.length, options.pool);
+          const n = viaKernel ? kernel!.run(packet, out) : f.loop(packet, g, last, out);
+          if (n < 0) throw outsideError(packet, -(n + 1), g, f.op);
+          return finishOutput(out, n, packet.geometry, packet);
+        }),
+      );
+    });
 }
 
 /** A positive finite number (or ≥ 0 with allowZero), else RangeError naming the option. */

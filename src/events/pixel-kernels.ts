@@ -7,11 +7,9 @@
  * Same results as the TypeScript loops, bit for bit; when the file is missing or fails to load,
  * `pixelKernelStatus()` says why and the TypeScript loops run.
  */
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import type { EventPacket, Geometry } from './packet.js';
 import type { WindowCounter } from './window-counter.js';
-import { kernelPath } from '../formats/wasm-kernels.js';
+import { compileKernel } from '../formats/wasm-kernels.js';
 
 interface PixelExports {
   heapBase(): number;
@@ -54,20 +52,9 @@ let status = '';
 
 function pixelModule(): WebAssembly.Module | null {
   if (compiled !== undefined) return compiled;
-  const path = kernelPath('pixels');
-  if (!path) {
-    const dir = process.env['SPIKEFLOW_WASM_DIR'];
-    status = `js (${dir ? join(dir, 'pixels.wasm') : 'dist/wasm/pixels.wasm'} not found: run npm run build)`;
-    return (compiled = null);
-  }
-  try {
-    compiled = new WebAssembly.Module(readFileSync(path));
-    status = 'wasm';
-  } catch (e) {
-    status = `js (${path} failed to load: ${(e as Error).message})`;
-    compiled = null;
-  }
-  return compiled;
+  const c = compileKernel('pixels');
+  status = typeof c === 'string' ? c : 'wasm';
+  return (compiled = typeof c === 'string' ? null : c.module);
 }
 
 /** 'wasm' when the per-pixel kernels run as WASM in this process, else 'js (why)'. */
@@ -181,19 +168,26 @@ export const FILTER_BATCH = BATCH;
  */
 export const MIN_KERNEL_EVENTS = 64;
 
+/** The refractory filter's state: a last kept time per pixel, or per pixel and polarity (ON events after the OFF plane). */
+export const refractoryCells = (g: Geometry, perPolarity: boolean): number => g.width * g.height * (perPolarity ? 2 : 1);
+
+/**
+ * The background-activity filter's state: a last time per pixel, padded by `radius` cells on every
+ * side (never written, so −∞), so the square around a pixel needs no bounds checks; pitch width + 2r.
+ */
+export const denoiseCells = (g: Geometry, radius: number): number => (g.width + 2 * radius) * (g.height + 2 * radius);
+
 /** The refractory filter (operators/refractory.ts semantics) as WASM, or null (see pixelFilter). */
 export function refractoryKernel(choice: FilterKernelChoice, g: Geometry, perPolarity: boolean, period: number): PixelFilter | null {
   const plane = perPolarity ? g.width * g.height : 0;
-  return pixelFilter(choice, 'refractory', g.width * g.height * (perPolarity ? 2 : 1), (ex, n, a) =>
+  return pixelFilter(choice, 'refractory', refractoryCells(g, perPolarity), (ex, n, a) =>
     ex.refractory(n, a.xs, a.ys, a.ts, a.ps, a.state, g.width, g.height, plane, period),
   );
 }
 
 /** The background-activity filter (operators/denoise.ts semantics) as WASM, or null (see pixelFilter). */
 export function denoiseKernel(choice: FilterKernelChoice, g: Geometry, radius: number, windowUs: number): PixelFilter | null {
-  // Padded by `radius` cells on every side (never written, so −∞): the kernel's square needs no bounds checks.
-  const pitch = g.width + 2 * radius;
-  return pixelFilter(choice, 'denoise', pitch * (g.height + 2 * radius), (ex, n, a) =>
+  return pixelFilter(choice, 'denoise', denoiseCells(g, radius), (ex, n, a) =>
     ex.denoise(n, a.xs, a.ys, a.ts, a.ps, a.state, g.width, g.height, radius, windowUs),
   );
 }
@@ -206,16 +200,19 @@ export function denoiseKernel(choice: FilterKernelChoice, g: Geometry, radius: n
  */
 export function frameCounterKernel(choice: FilterKernelChoice, g: Geometry): WindowCounter | null {
   const pixels = g.width * g.height;
-  const touchedBytes = 4 * (pixels + 1);
-  // Then the sparse section's room: u32 count, u32 index and u8 count per pixel.
-  const inst = pixelInstance(choice, 'frames', 16 + pixels + 4 + touchedBytes + 4 + 5 * pixels);
+  // The state, from at.state: tallies, counts, the touched list, the sparse section (u32 count, then
+  // a u32 index and a u8 count per pixel).
+  const counts = 16;
+  const touched = align(counts + pixels, 4);
+  const sparse = touched + 4 * (pixels + 1);
+  const inst = pixelInstance(choice, 'frames', sparse + 4 + 5 * pixels);
   if (!inst) return null;
   const { ex, at } = inst;
   const tallyAt = at.state;
-  const countsAt = tallyAt + 16;
-  const touchedAt = align(countsAt + pixels, 4);
+  const countsAt = at.state + counts;
+  const touchedAt = at.state + touched;
+  const sparseAt = at.state + sparse;
   const tally = new Int32Array(inst.buffer, tallyAt, 3);
-  const sparseAt = touchedAt + touchedBytes;
   return {
     counts: new Uint8Array(inst.buffer, countsAt, pixels),
     touched: new Int32Array(inst.buffer, touchedAt, pixels + 1),

@@ -65,7 +65,7 @@ const loaded = new Map<KernelName, StagingKernel | null>();
  * Where each compiled kernel is looked for: dist/wasm/ beside the compiled dist/src/formats, or from
  * src/formats run by tsx; only in $SPIKEFLOW_WASM_DIR when that is set (tests use it to check the fallback).
  */
-export function kernelPath(name: string): string | undefined {
+function kernelPath(name: string): string | undefined {
   const dir = process.env['SPIKEFLOW_WASM_DIR'];
   const candidates = dir ? [join(dir, `${name}.wasm`)] : [`../../wasm/${name}.wasm`, `../../dist/wasm/${name}.wasm`].map((rel) => fileURLToPath(new URL(rel, import.meta.url)));
   return candidates.find((p) => existsSync(p));
@@ -125,18 +125,34 @@ export function kernelPacketPool(capacity = 65536, maxIdle = 16): PacketPool {
 }
 
 /**
+ * dist/wasm/NAME.wasm compiled (see kernelPath), or why it cannot be, as a kernel status says it:
+ * 'js (… not found: run npm run build)' or 'js (… failed to load: …)'.
+ */
+export function compileKernel(name: string): { module: WebAssembly.Module; path: string } | string {
+  const path = kernelPath(name);
+  if (!path) {
+    const where = process.env['SPIKEFLOW_WASM_DIR'] ? join(process.env['SPIKEFLOW_WASM_DIR'], `${name}.wasm`) : `dist/wasm/${name}.wasm`;
+    return `js (${where} not found: run npm run build)`;
+  }
+  try {
+    return { module: new WebAssembly.Module(readFileSync(path)), path };
+  } catch (e) {
+    return `js (${path} failed to load: ${(e as Error).message})`;
+  }
+}
+
+/**
  * Instantiate dist/wasm/NAME.wasm and check its ABI export (`abiExport` must equal `abi`); null, with
  * the reason in status[name], when the file is missing or unusable.
  */
 function instantiate(name: KernelName | 'lz4', abiExport: string, abi: number, memory?: WebAssembly.Memory): Record<string, unknown> | null {
-  const path = kernelPath(name);
-  if (!path) {
-    const where = process.env['SPIKEFLOW_WASM_DIR'] ? join(process.env['SPIKEFLOW_WASM_DIR'], `${name}.wasm`) : `dist/wasm/${name}.wasm`;
-    status[name] = `js (${where} not found: run npm run build)`;
+  const compiled = compileKernel(name);
+  if (typeof compiled === 'string') {
+    status[name] = compiled;
     return null;
   }
+  const { module, path } = compiled;
   try {
-    const module = new WebAssembly.Module(readFileSync(path));
     const ex0 = WebAssembly.Module.exports(module).some((e) => e.name === abiExport);
     const wantsMemory = WebAssembly.Module.imports(module).some((i) => i.kind === 'memory');
     if (!ex0 || wantsMemory !== (memory !== undefined)) throw new Error(`built from other sources (expected ABI ${abi}): run npm run build`);

@@ -104,8 +104,7 @@ export function pausableFile(path: string, o: PausableFileOptions = {}): Pausabl
                 j = i + 1;
                 while (j < pk.length && j < i + maxEvents && pk.t[j]! < limit) j++;
                 dueAtWall = clock.dueAt(pk.t[j - 1]!);
-                // Timers fire on whole milliseconds, sometimes before the time asked: sleep again then.
-                for (let wait = dueAtWall - performance.now(); wait > 0 && !stopped; wait = dueAtWall - performance.now()) await sleeper.sleep(wait);
+                await sleeper.sleep(dueAtWall - performance.now());
               }
               await gate();
               if (stopped) return;

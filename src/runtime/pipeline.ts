@@ -229,3 +229,23 @@ export function topoOrder(spec: PipelineSpec): NodeSpec[] {
 export function producedKind(n: NodeSpec): StreamKind | undefined {
   return nodeType(roleOf(n), typeNameOf(n))?.produces;
 }
+
+/**
+ * Whether the items node `id` emits (event packets, snn steps) can be recycled as soon as their
+ * delivery returns: every node they can reach releases its input (registry releasesInput). An events
+ * op may pass a packet on unchanged, so its consumers count too; nodes that make another kind
+ * (steps, decisions) end the walk.
+ */
+export function packetsRecyclable(spec: PipelineSpec, id: string): boolean {
+  const seen = new Set<string>();
+  const walk = (from: string): boolean => {
+    for (const n of spec.nodes) {
+      if (!inputsOf(n).includes(from) || seen.has(n.id)) continue;
+      seen.add(n.id);
+      if (!nodeType(roleOf(n), typeNameOf(n))?.releasesInput) return false;
+      if (roleOf(n) === 'op' && producedKind(n) === 'events' && !walk(n.id)) return false;
+    }
+    return true;
+  };
+  return walk(id);
+}

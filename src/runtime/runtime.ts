@@ -24,7 +24,9 @@ import type { Network } from '../snn/network.js';
 import type { Decision } from '../wire/messages.js';
 import { EdgeQueue, type EdgeQueueStats, type QueuePolicy } from './edge-queue.js';
 import { opBuilders, sinkBuilders, sourceBuilders, type BuildContext, type BuiltSink, type BuiltSource } from './nodes.js';
-import { checkpointNode, inputsOf, producedKind, roleOf, topoOrder, typeNameOf, validatePipeline, type NodeSpec, type PipelineSpec } from './pipeline.js';
+import { checkpointNode, inputsOf, packetsRecyclable, producedKind, roleOf, topoOrder, typeNameOf, validatePipeline, type NodeSpec, type PipelineSpec } from './pipeline.js';
+
+export { packetsRecyclable };
 import { NodeError, threadChain, threadLimit, threadSource } from './thread-source.js';
 import { nodeType, type StreamKind } from './registry.js';
 import { LabelTimeline, type TruthLabel } from './label-timeline.js';
@@ -132,26 +134,6 @@ class LatencySample {
     const q = (p: number) => (v.length ? v[Math.min(v.length - 1, Math.floor(p * v.length))]! : 0);
     return { count: this.count, p50Ms: q(0.5), p90Ms: q(0.9), p99Ms: q(0.99), maxMs: this.max };
   }
-}
-
-/**
- * Whether the items node `id` emits (event packets, snn steps) can be recycled as soon as their
- * delivery returns: every node they can reach releases its input (registry releasesInput). An events
- * op may pass a packet on unchanged, so its consumers count too; nodes that make another kind
- * (steps, decisions) end the walk.
- */
-export function packetsRecyclable(spec: PipelineSpec, id: string): boolean {
-  const seen = new Set<string>();
-  const walk = (from: string): boolean => {
-    for (const n of spec.nodes) {
-      if (!inputsOf(n).includes(from) || seen.has(n.id)) continue;
-      seen.add(n.id);
-      if (!nodeType(roleOf(n), typeNameOf(n))?.releasesInput) return false;
-      if (roleOf(n) === 'op' && producedKind(n) === 'events' && !walk(n.id)) return false;
-    }
-    return true;
-  };
-  return walk(id);
 }
 
 export async function startPipeline(specIn: PipelineSpec, options: RunOptions = {}): Promise<RunningPipeline> {
@@ -400,7 +382,7 @@ export async function startPipeline(specIn: PipelineSpec, options: RunOptions = 
     sourceSubs.push(
       b.stream.subscribe({
         next: (item) => {
-          // From when it was due, or when it came if earlier (a paced slice's timer can fire up to 1 ms early).
+          // From when it was due, or when it came if that is earlier (a worker's clock is another thread's).
           const now = performance.now();
           queue.push({ item, at: Math.min(b.arrivedAt?.(item) ?? now, now) });
         },

@@ -14,8 +14,7 @@ import { PacketPool } from '../events/pool.js';
 import './nodes/sources.js';
 import './nodes/event-ops.js';
 import { opBuilders, sourceBuilders, type BuildContext, type BuiltSource } from './node-types.js';
-import { nodeType } from './registry.js';
-import { typeNameOf } from './pipeline.js';
+import { packetsRecyclable, typeNameOf, type PipelineSpec } from './pipeline.js';
 import type { BatchItem, FromWorker, ThreadSetup, ToWorker } from './thread-protocol.js';
 import type { TruthLabel } from './label-timeline.js';
 
@@ -133,6 +132,8 @@ interface Stage {
 async function main(): Promise<void> {
   const { source, ops } = setup;
   const sourceType = typeNameOf(source);
+  // The worker's part of the graph; the batch after the last op copies what it takes (releases it).
+  const chain: PipelineSpec = { nodes: [source, ...ops] };
   let built: BuiltSource;
   const stages: Stage[] = [];
   try {
@@ -140,23 +141,18 @@ async function main(): Promise<void> {
     const buildSource = sourceBuilders.get(sourceType);
     if (!buildSource) throw new Error(`only the built-in sources can run in a worker thread, not '${sourceType}'`);
     built = await buildSource(params, context(source.id, undefined));
-    for (let i = 0; i < ops.length; i++) {
-      const op = ops[i]!;
+    for (const op of ops) {
       const type = typeNameOf(op);
-      // Its output can be recycled once copied when every later op of the chain releases its input.
-      const released = setup.recycling && ops.slice(i + 1).every((o) => nodeType('op', typeNameOf(o))?.releasesInput);
-      const pool = released ? new PacketPool(65536, 4) : undefined;
+      // Its output buffers can be reused once the next op or the batch (which copies) is done with them.
+      const pool = setup.recycling && packetsRecyclable(chain, op.id) ? new PacketPool(65536, 4) : undefined;
       const buildOp = opBuilders.get(type);
-      // Named, as the runtime names the source around it: "node 'cam' (source file): node 'hot' (op …): …".
-      const b = await Promise.resolve()
-        .then(() => {
-          if (!buildOp) throw new Error('only the built-in event operators can run in a worker thread');
-          return buildOp(op.params ?? {}, context(op.id, pool));
-        })
-        .catch((e: unknown) => {
-          throw new Error(`node '${op.id}' (op ${type}): ${describe(e)}`);
-        });
-      stages.push({ id: op.id, type, operator: b.operator, pool });
+      try {
+        if (!buildOp) throw new Error('only the built-in event operators can run in a worker thread');
+        stages.push({ id: op.id, type, operator: (await buildOp(op.params ?? {}, context(op.id, pool))).operator, pool });
+      } catch (e) {
+        // Named, as the runtime names the source around it: "node 'cam' (source file): node 'hot' (op …): …".
+        throw new Error(`node '${op.id}' (op ${type}): ${describe(e)}`);
+      }
     }
   } catch (e) {
     post({ type: 'failed', message: describe(e) });
@@ -211,7 +207,7 @@ async function main(): Promise<void> {
       },
     }),
   );
-  const recycle = setup.recycling && stages.every((s) => nodeType('op', s.type)?.releasesInput) ? built.recycle : undefined;
+  const recycle = setup.recycling && packetsRecyclable(chain, source.id) ? built.recycle : undefined;
 
   port.on('message', (m: ToWorker) => {
     if (m.type === 'start') {
