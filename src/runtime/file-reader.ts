@@ -60,6 +60,11 @@ export interface PausableFile {
   dueAt(packet: EventPacket): number | undefined;
 }
 
+/** Adds `shift` to the first n times (a later pass's): a loop of its own, which V8 optimises apart from the async reader around it. */
+function shiftTimes(t: Float64Array, n: number, shift: number): void {
+  for (let i = 0; i < n; i++) t[i] = t[i]! + shift;
+}
+
 export function pausableFile(path: string, o: PausableFileOptions = {}): PausableFile {
   const stats: PausableFileStats = { bytes: 0, events: 0, packets: 0, errors: 0, paused: false, pauses: 0, recycled: 0, reads: 0 };
   // The decoders' buffers: recycled ones are handed out again. The last slice of each decoded packet
@@ -90,7 +95,7 @@ export function pausableFile(path: string, o: PausableFileOptions = {}): Pausabl
         const emit = async (events: readonly EventPacket[]): Promise<void> => {
           for (const pk of events) {
             if (pk.length === 0) continue;
-            if (shift) for (let i = 0; i < pk.length; i++) pk.t[i]! += shift;
+            if (shift) shiftTimes(pk.t, pk.length, shift);
             if (Number.isNaN(first)) first = pk.t[0]!;
             latest = Math.max(latest, pk.t[pk.length - 1]!);
             let i = 0;

@@ -104,8 +104,12 @@ export interface RunningPipeline {
   readonly networks: ReadonlyMap<string, Network>;
 }
 
-/** Batches a threaded source may have posted and not yet handed over before its worker pauses. */
-const THREAD_BATCHES_IN_FLIGHT = 4;
+/**
+ * Batches a threaded source may have posted and not yet handed over before its worker pauses. The
+ * main thread takes them between its drain loop's runs, so with too few the worker waits on a busy
+ * main thread (4: 9.9-11.2x over the packets on 16 s of filtered sparklers, 8: 11.1-12.8x).
+ */
+export const THREAD_BATCHES_IN_FLIGHT = 8;
 /** What an op that runs in its source's worker is on the main thread. */
 const passThrough = (s: Observable<unknown>): Observable<unknown> => s;
 

@@ -7,6 +7,7 @@ import { map } from 'rxjs/operators';
 import { defineOp, loadPipelineFile, pipeline, startPipeline, type PipelineSpec } from '../../src/runtime/index.js';
 import { threadChain } from '../../src/runtime/thread-source.js';
 import { mainPipelinePath } from '../../src/cli/commands/demo.js';
+import { THREAD_BATCHES_IN_FLIGHT } from '../../src/runtime/runtime.js';
 import type { EventPacket } from '../../src/events/packet.js';
 import { sharedPath } from '../helpers/shared-data.js';
 
@@ -101,8 +102,8 @@ test('a threaded source pauses while the pipeline is behind: bounded queue, noth
   assert.equal(r.metrics.events, 521_252, 'every event delivered');
   assert.equal(q.dropped, 0);
   assert.ok(q.pauses > 0 && r.metrics.sources.cam!.pauses! > 0, `the worker's source was paused (${JSON.stringify(q)})`);
-  // Beyond capacity: only what was in flight when the pause came (at most 4 batches of 64 k events).
-  assert.ok(q.highWater <= 2 + 4 * 66, `high water ${q.highWater}`);
+  // Beyond capacity: only what was in flight when the pause came (at most THREAD_BATCHES_IN_FLIGHT batches of 64 k events).
+  assert.ok(q.highWater <= 2 + THREAD_BATCHES_IN_FLIGHT * 66, `high water ${q.highWater}`);
 });
 
 test('a threaded source stopped mid-run ends its worker and the run', async () => {
