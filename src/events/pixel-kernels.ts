@@ -13,8 +13,8 @@ import { compileKernel } from '../formats/wasm-kernels.js';
 
 interface PixelExports {
   heapBase(): number;
-  refractory(n: number, xs: number, ys: number, ts: number, ps: number, last: number, width: number, height: number, plane: number, period: number): number;
-  denoise(n: number, xs: number, ys: number, ts: number, ps: number, last: number, width: number, height: number, r: number, window: number): number;
+  refractory(n: number, xs: number, ys: number, ts: number, ps: number, list: number, last: number, width: number, height: number, plane: number, period: number): number;
+  denoise(n: number, xs: number, ys: number, ts: number, ps: number, list: number, last: number, width: number, height: number, r: number, window: number): number;
   countFrame(n: number, xs: number, ys: number, ts: number, counts: number, touched: number, tally: number, width: number, height: number, windowEnd: number, force: boolean): number;
   clearTouched(counts: number, touched: number, n: number): void;
   sparsePayload(counts: number, pixels: number, nnz: number, out: number): void;
@@ -74,6 +74,8 @@ interface InstanceAddresses {
   readonly ys: number;
   readonly ts: number;
   readonly ps: number;
+  /** BATCH i32 for the indices of the events a filter keeps, after 8 bytes it writes off dropped events' times to. */
+  readonly list: number;
   readonly state: number;
 }
 
@@ -105,7 +107,8 @@ function pixelInstance(choice: FilterKernelChoice, op: string, stateBytes: numbe
   const ys = xs + 2 * BATCH;
   const ts = ys + 2 * BATCH;
   const ps = ts + 8 * BATCH;
-  const state = align(ps + BATCH, 64);
+  const list = align(ps + BATCH, 64) + 64;
+  const state = align(list + 4 * BATCH, 64);
   const pages = Math.ceil((state + stateBytes) / PAGE);
   const memory = new WebAssembly.Memory({ initial: pages, maximum: pages });
   const ex = new WebAssembly.Instance(module, { env: { memory, abort: () => { throw new Error(`${op} WASM kernel aborted`); } } }).exports as unknown as PixelExports;
@@ -118,7 +121,7 @@ function pixelInstance(choice: FilterKernelChoice, op: string, stateBytes: numbe
   return {
     ex,
     buffer,
-    at: { xs, ys, ts, ps, state },
+    at: { xs, ys, ts, ps, list, state },
     x,
     y,
     t,
@@ -181,14 +184,14 @@ export const denoiseCells = (g: Geometry, radius: number): number => (g.width + 
 export function refractoryKernel(choice: FilterKernelChoice, g: Geometry, perPolarity: boolean, period: number): PixelFilter | null {
   const plane = perPolarity ? g.width * g.height : 0;
   return pixelFilter(choice, 'refractory', refractoryCells(g, perPolarity), (ex, n, a) =>
-    ex.refractory(n, a.xs, a.ys, a.ts, a.ps, a.state, g.width, g.height, plane, period),
+    ex.refractory(n, a.xs, a.ys, a.ts, a.ps, a.list, a.state, g.width, g.height, plane, period),
   );
 }
 
 /** The background-activity filter (operators/denoise.ts semantics) as WASM, or null (see pixelFilter). */
 export function denoiseKernel(choice: FilterKernelChoice, g: Geometry, radius: number, windowUs: number): PixelFilter | null {
   return pixelFilter(choice, 'denoise', denoiseCells(g, radius), (ex, n, a) =>
-    ex.denoise(n, a.xs, a.ys, a.ts, a.ps, a.state, g.width, g.height, radius, windowUs),
+    ex.denoise(n, a.xs, a.ys, a.ts, a.ps, a.list, a.state, g.width, g.height, radius, windowUs),
   );
 }
 

@@ -5,29 +5,45 @@
 //
 // The memory is imported (one per filter, sized by src/events/pixel-kernels.ts): the loader places
 // the batch (x u16, y u16, t f64, p u8; `cap` events) and the per-pixel last times (f64) above
-// heapBase() and passes their addresses in. Kept events are compacted in place at the front of the
-// batch: event i is read before slot n <= i is written, so nothing unread is overwritten.
+// heapBase() and passes their addresses in, with `list`: BATCH i32 for the indices of the events a
+// filter keeps, after 8 bytes of its own (list − 8, a write-off slot). A filter decides for every
+// event without branching on the outcome, which is close to a coin toss per event in a replay and
+// which a branch mispredicts, and lists the kept ones; then it moves them in place to the front of
+// the batch: event i is read before slot n <= i is written, so nothing unread is overwritten.
 
 export function heapBase(): usize {
   return __heap_base;
 }
 
-/** Index of the first event outside width × height, or -1 when all lie inside. */
+/** Index of the first event outside width × height, or -1 when all lie inside. Eight events a step. */
 function firstOutside(n: i32, xs: usize, ys: usize, width: i32, height: i32): i32 {
-  for (let i = 0; i < n; i++) {
+  const w = i16x8.splat(<i16>width);
+  const h = i16x8.splat(<i16>height);
+  let i = 0;
+  for (; i + 8 <= n; i += 8) {
+    const o = <usize>i << 1;
+    if (v128.any_true(v128.or(i16x8.ge_u(v128.load(xs + o), w), i16x8.ge_u(v128.load(ys + o), h)))) break;
+  }
+  for (; i < n; i++) {
     const o = <usize>i << 1;
     if (<i32>load<u16>(xs + o) >= width || <i32>load<u16>(ys + o) >= height) return i;
   }
   return -1;
 }
 
-/** Event (x, y, t, p) into slot k of the batch: k is at most the event's own index, so already read. */
-@inline function put(k: i32, xs: usize, ys: usize, ts: usize, ps: usize, x: u16, y: u16, t: f64, p: u8): void {
-  const k2 = <usize>k << 1;
-  store<u16>(xs + k2, x);
-  store<u16>(ys + k2, y);
-  store<f64>(ts + (<usize>k << 3), t);
-  store<u8>(ps + <usize>k, p);
+/** Moves the `kept` listed events (ascending indices at `list`) to slots 0 … kept − 1, in order. */
+function compact(kept: i32, list: usize, xs: usize, ys: usize, ts: usize, ps: usize): void {
+  // Events kept from the first on are already in their slots.
+  let k = 0;
+  while (k < kept && load<i32>(list + (<usize>k << 2)) == k) k++;
+  for (; k < kept; k++) {
+    const i = <usize>load<i32>(list + (<usize>k << 2));
+    const k2 = <usize>k << 1;
+    store<u16>(xs + k2, load<u16>(xs + (i << 1)));
+    store<u16>(ys + k2, load<u16>(ys + (i << 1)));
+    store<f64>(ts + (<usize>k << 3), load<f64>(ts + (i << 3)));
+    store<u8>(ps + <usize>k, load<u8>(ps + i));
+  }
 }
 
 /**
@@ -36,22 +52,24 @@ function firstOutside(n: i32, xs: usize, ys: usize, width: i32, height: i32): i3
  * index of ON events (per-polarity periods) or 0. Returns the number kept, or -(i + 1) when event i
  * lies outside the geometry (then nothing is changed).
  */
-export function refractory(n: i32, xs: usize, ys: usize, ts: usize, ps: usize, last: usize, width: i32, height: i32, plane: i32, period: f64): i32 {
+export function refractory(n: i32, xs: usize, ys: usize, ts: usize, ps: usize, list: usize, last: usize, width: i32, height: i32, plane: i32, period: f64): i32 {
   const bad = firstOutside(n, xs, ys, width, height);
   if (bad >= 0) return -(bad + 1);
+  const writeOff = list - 8;
   let kept = 0;
   for (let i = 0; i < n; i++) {
     const o2 = <usize>i << 1;
-    const x = load<u16>(xs + o2);
-    const y = load<u16>(ys + o2);
     const t = load<f64>(ts + (<usize>i << 3));
-    const p = load<u8>(ps + <usize>i);
-    const cell = last + ((<usize>(<i32>y * width + <i32>x + (p ? plane : 0))) << 3);
-    if (t - load<f64>(cell) < period) continue;
-    store<f64>(cell, t);
-    put(kept, xs, ys, ts, ps, x, y, t, p);
-    kept++;
+    const on = plane ? <i32>(load<u8>(ps + <usize>i) != 0) * plane : 0;
+    const cell = last + ((<usize>(<i32>load<u16>(ys + o2) * width + <i32>load<u16>(xs + o2) + on)) << 3);
+    const keep = !(t - load<f64>(cell) < period);
+    // A dropped event's time goes to the write-off slot: only a kept event dirties its pixel's cache
+    // line (storing the old value back into every cell instead ran as slow as the branch).
+    store<f64>(select<usize>(cell, writeOff, keep), t);
+    store<i32>(list + (<usize>kept << 2), i);
+    kept += <i32>keep;
   }
+  compact(kept, list, xs, ys, ts, ps);
   return kept;
 }
 
@@ -61,7 +79,7 @@ export function refractory(n: i32, xs: usize, ys: usize, ts: usize, ps: usize, l
  * padded by r cells on every side (pitch width + 2r), the padding never written (−∞), so the square
  * needs no bounds checks. Returns the number kept, or -(i + 1) when event i lies outside the geometry.
  */
-export function denoise(n: i32, xs: usize, ys: usize, ts: usize, ps: usize, last: usize, width: i32, height: i32, r: i32, window: f64): i32 {
+export function denoise(n: i32, xs: usize, ys: usize, ts: usize, ps: usize, list: usize, last: usize, width: i32, height: i32, r: i32, window: f64): i32 {
   const bad = firstOutside(n, xs, ys, width, height);
   if (bad >= 0) return -(bad + 1);
   const pitch = <usize>(width + 2 * r) << 3;
@@ -71,7 +89,6 @@ export function denoise(n: i32, xs: usize, ys: usize, ts: usize, ps: usize, last
     const x = load<u16>(xs + o2);
     const y = load<u16>(ys + o2);
     const t = load<f64>(ts + (<usize>i << 3));
-    const p = load<u8>(ps + <usize>i);
     const self = last + (<usize>((<i32>y + r) * (width + 2 * r) + <i32>x + r) << 3);
     let supported = false;
     if (r == 1) {
@@ -99,10 +116,11 @@ export function denoise(n: i32, xs: usize, ys: usize, ts: usize, ps: usize, last
       }
     }
     store<f64>(self, t);
-    // Written whether kept or not (branch-free); counted only when kept.
-    put(kept, xs, ys, ts, ps, x, y, t, p);
+    // Listed whether kept or not (branch-free); counted only when kept.
+    store<i32>(list + (<usize>kept << 2), i);
     kept += <i32>supported;
   }
+  compact(kept, list, xs, ys, ts, ps);
   return kept;
 }
 
