@@ -83,12 +83,17 @@ export function pausableFile(path: string, o: PausableFileOptions = {}): Pausabl
     const maxEvents = o.maxEvents ?? 8192;
     const run = async (): Promise<void> => {
       const h = await open(path, 'r');
+      let reading: Promise<{ bytesRead: number }> | undefined;
       try {
         const size = (await h.stat()).size;
         const head = new Uint8Array(Math.min(65536, size));
         await h.read(head, 0, head.length, 0);
         const format = !o.format || o.format === 'auto' ? detectFormat(head, path).format : o.format;
-        const buf = new Uint8Array(o.chunkSize ?? replayChunkBytes(clock !== undefined));
+        // Two buffers: the next chunk is read into one while the other is decoded and emitted, so a
+        // reader with nothing else to do in the meantime (a worker thread) does not wait on the disk.
+        const chunkBytes = o.chunkSize ?? replayChunkBytes(clock !== undefined);
+        let buf = new Uint8Array(chunkBytes);
+        let spare = new Uint8Array(chunkBytes);
         let shift = 0;
         let first = NaN;
         let latest = -Infinity;
@@ -132,22 +137,28 @@ export function pausableFile(path: string, o: PausableFileOptions = {}): Pausabl
           }
           const dec = createDecoder(format, { uri: path, pool });
           let pos = 0;
+          reading = h.read(buf, 0, buf.length, pos);
           for (;;) {
-            const { bytesRead } = await h.read(buf, 0, buf.length, pos);
+            const { bytesRead } = await reading;
+            reading = undefined;
             if (stopped || bytesRead === 0) break;
             pos += bytesRead;
+            reading = h.read(spare, 0, spare.length, pos);
             stats.bytes += bytesRead;
             stats.reads++;
             const r = dec.push(buf.subarray(0, bytesRead));
             stats.errors += r.errors.length;
             await emit(r.events);
             if (stopped) return;
+            [buf, spare] = [spare, buf];
           }
           const r = dec.end();
           stats.errors += r.errors.length;
           await emit(r.events);
         }
       } finally {
+        // A read still under way when the reader stopped or failed ends before the file is closed.
+        await reading?.catch(() => undefined);
         await h.close();
       }
     };
