@@ -60,7 +60,11 @@ export function packetOf(
  * matters at millions of events per second in short-lived packets.
  */
 export function eventArrays(length: number): { x: Uint16Array; y: Uint16Array; t: Float64Array; p: Uint8Array } {
-  const b = new ArrayBuffer(length * 13);
+  return eventArraysIn(new ArrayBuffer(length * 13), length);
+}
+
+/** eventArrays' layout over an existing buffer of at least 13 × length bytes (t, then x, y, p). */
+export function eventArraysIn(b: ArrayBuffer, length: number): { x: Uint16Array; y: Uint16Array; t: Float64Array; p: Uint8Array } {
   return { t: new Float64Array(b, 0, length), x: new Uint16Array(b, 8 * length, length), y: new Uint16Array(b, 10 * length, length), p: new Uint8Array(b, 12 * length, length) };
 }
 

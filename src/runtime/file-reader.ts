@@ -60,9 +60,9 @@ export interface PausableFile {
   dueAt(packet: EventPacket): number | undefined;
 }
 
-/** Adds `shift` to the first n times (a later pass's): a loop of its own, which V8 optimises apart from the async reader around it. */
-function shiftTimes(t: Float64Array, n: number, shift: number): void {
-  for (let i = 0; i < n; i++) t[i] = t[i]! + shift;
+/** Adds `shift` to times [from, to) (a later pass's): a loop of its own, which V8 optimises apart from the async reader around it. */
+function shiftTimes(t: Float64Array, from: number, to: number, shift: number): void {
+  for (let i = from; i < to; i++) t[i] = t[i]! + shift;
 }
 
 export function pausableFile(path: string, o: PausableFileOptions = {}): PausableFile {
@@ -100,9 +100,10 @@ export function pausableFile(path: string, o: PausableFileOptions = {}): Pausabl
         const emit = async (events: readonly EventPacket[]): Promise<void> => {
           for (const pk of events) {
             if (pk.length === 0) continue;
-            if (shift) shiftTimes(pk.t, pk.length, shift);
-            if (Number.isNaN(first)) first = pk.t[0]!;
-            latest = Math.max(latest, pk.t[pk.length - 1]!);
+            // A later pass's times are shifted a slice at a time, just before it goes out: the slice is
+            // then still in cache for its consumer (a whole decoded packet, up to 64 k events, is not).
+            if (Number.isNaN(first)) first = pk.t[0]! + shift;
+            latest = Math.max(latest, pk.t[pk.length - 1]! + shift);
             let i = 0;
             let dueAtWall = NaN;
             while (i < pk.length && !stopped) {
@@ -113,11 +114,12 @@ export function pausableFile(path: string, o: PausableFileOptions = {}): Pausabl
                 const limit = pk.t[i]! + clock.windowUs;
                 j = i + 1;
                 while (j < pk.length && j < i + maxEvents && pk.t[j]! < limit) j++;
-                dueAtWall = clock.dueAt(pk.t[j - 1]!);
+                dueAtWall = clock.dueAt(pk.t[j - 1]! + shift);
                 await sleeper.sleep(dueAtWall - performance.now());
               }
               await gate();
               if (stopped) return;
+              if (shift) shiftTimes(pk.t, i, j, shift);
               const slice = slicePacket(pk, i, j);
               const part = o.geometry && !(slice.geometry.width > 0 && slice.geometry.height > 0) ? { ...slice, geometry: o.geometry } : slice;
               if (j === pk.length) lastSlice.set(part, pk);

@@ -36,4 +36,11 @@ export type FromWorker =
   | { readonly type: 'error'; readonly message: string }
   | { readonly type: 'complete'; readonly stats: Record<string, number> };
 
-export type ToWorker = { readonly type: 'start' } | { readonly type: 'pause' } | { readonly type: 'resume' } | { readonly type: 'taken' } | { readonly type: 'stop' };
+export type ToWorker =
+  | { readonly type: 'start' }
+  | { readonly type: 'pause' }
+  | { readonly type: 'resume' }
+  | { readonly type: 'taken' }
+  /** A batch's buffer, transferred back once every packet of it was recycled, for the worker to fill again. */
+  | { readonly type: 'buffer'; readonly buffer: ArrayBuffer }
+  | { readonly type: 'stop' };

@@ -59,12 +59,16 @@ function startWorker(setup: ThreadSetup): Worker {
 /** Starts the worker and waits until it has built the source and its chain (build errors reject, as a source's own would). */
 export async function threadSource(setup: ThreadSetup, ctx: Pick<BuildContext, 'announce' | 'print'>): Promise<BuiltSource> {
   const worker = startWorker(setup);
-  const post = (m: ToWorker): void => worker.postMessage(m);
+  const post = (m: ToWorker, transfer: ArrayBuffer[] = []): void => worker.postMessage(m, transfer);
   const labels = new Subject<TruthLabel>();
   // When each packet arrived in the worker (BuiltSource.arrivedAt), on this thread's clock.
   const arrived = new WeakMap<EventPacket, number>();
+  // The batch each packet is a view of, with how many of its packets are not yet recycled: a batch
+  // whose packets all were goes back to the worker, which fills it again instead of allocating.
+  const batchOf = new WeakMap<EventPacket, { readonly buffer: ArrayBuffer; left: number }>();
   let stats: Record<string, number> = {};
   let batches = 0;
+  let buffersReturned = 0;
   let ended = false;
   // Set while the stream is subscribed.
   let emit: ((m: FromWorker) => void) | undefined;
@@ -110,12 +114,15 @@ export async function threadSource(setup: ThreadSetup, ctx: Pick<BuildContext, '
         const x = new Uint16Array(m.buffer, 8 * c, c);
         const y = new Uint16Array(m.buffer, 10 * c, c);
         const p = new Uint8Array(m.buffer, 12 * c, c);
+        const batch = { buffer: m.buffer, left: 0 };
+        for (const it of m.items) if (it.kind === 'packet') batch.left++;
         for (const it of m.items) {
           if (it.kind === 'label') labels.next(it.label);
           else {
             const e = it.start + it.length;
             const pk = packetOf(x.subarray(it.start, e), y.subarray(it.start, e), t.subarray(it.start, e), p.subarray(it.start, e), it.geometry, it.source);
             arrived.set(pk, it.arrivedAt - performance.timeOrigin);
+            batchOf.set(pk, batch);
             sub.next(pk);
           }
         }
@@ -150,7 +157,16 @@ export async function threadSource(setup: ThreadSetup, ctx: Pick<BuildContext, '
     labels,
     pause: () => post({ type: 'pause' }),
     resume: () => post({ type: 'resume' }),
-    stats: () => ({ ...stats, threadBatches: batches }),
+    recycle: (item) => {
+      const batch = batchOf.get(item as EventPacket);
+      if (!batch) return;
+      batchOf.delete(item as EventPacket);
+      if (--batch.left === 0 && !ended) {
+        post({ type: 'buffer', buffer: batch.buffer }, [batch.buffer]);
+        buffersReturned++;
+      }
+    },
+    stats: () => ({ ...stats, threadBatches: batches, threadBuffersReturned: buffersReturned }),
     eventsRead: () => stats.events ?? 0,
     arrivedAt: (item) => arrived.get(item as EventPacket),
   };

@@ -8,7 +8,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { NEVER, Subject, type Observable, type Subscription } from 'rxjs';
-import { eventArrays, type EventPacket } from '../events/packet.js';
+import { eventArrays, eventArraysIn, type EventPacket } from '../events/packet.js';
 import { PacketPool } from '../events/pool.js';
 // Only the node types that can run here: a worker need not load the SNN, the sinks or their adapters.
 import './nodes/sources.js';
@@ -53,6 +53,8 @@ class Batch {
   private n = 0;
   private items: BatchItem[] = [];
   private scheduled = false;
+  /** Full-size buffers the runtime gave back (every packet of their batch recycled), to fill again. */
+  private readonly spares: ArrayBuffer[] = [];
   /** When the batch's first item came (performance.now()). */
   private since = 0;
   inFlight = 0;
@@ -61,6 +63,11 @@ class Batch {
     private readonly stats: () => Record<string, number>,
     private readonly onFull: () => void,
   ) {}
+
+  /** A buffer given back: kept for the next batch when it is full size (a few at most). */
+  giveBack(buffer: ArrayBuffer): void {
+    if (buffer.byteLength === 13 * BATCH_EVENTS && this.spares.length < setup.maxInFlight) this.spares.push(buffer);
+  }
 
   label(label: TruthLabel): void {
     this.items.push({ kind: 'label', label });
@@ -92,7 +99,8 @@ class Batch {
     let capacity = this.capacity;
     if (2 * this.n >= this.capacity) {
       buffer = this.arrays.t.buffer as ArrayBuffer;
-      this.arrays = eventArrays(BATCH_EVENTS);
+      const spare = this.spares.pop();
+      this.arrays = spare ? eventArraysIn(spare, BATCH_EVENTS) : eventArrays(BATCH_EVENTS);
       this.capacity = BATCH_EVENTS;
     } else {
       const small = eventArrays(this.n);
@@ -233,6 +241,8 @@ async function main(): Promise<void> {
         pausedByFlow = false;
         applyPause();
       }
+    } else if (m.type === 'buffer') {
+      batch.giveBack(m.buffer);
     } else if (m.type === 'stop') {
       stop();
       port.close();

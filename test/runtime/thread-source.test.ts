@@ -65,8 +65,17 @@ test('a threaded file source and its filters give the main thread exactly the ev
     assert.equal(r.packets, base.packets, `${id}: the same non-empty packets`);
     assert.equal(r.sources.events, 2 * 521_252, `${id}: the worker's source stats come through`);
     assert.ok(r.sources.threadBatches! > 0, id);
+    // Every packet was recycled downstream, so the batches went back to the worker to be filled again
+    // (the checksums above show no packet was overwritten while in use).
+    assert.ok(r.sources.threadBuffersReturned! > 0, `${id}: buffers given back`);
   }
   assert.equal(base.sources.threadBatches, undefined);
+  // Without recycling, no buffer goes back, and the events are the same.
+  const kept = await (await startPipeline(filtered('thread-kept', true), { ...quiet, recyclePackets: false })).done;
+  assert.equal(kept.error, undefined);
+  assert.equal(kept.metrics.sources.cam!.threadBuffersReturned, 0);
+  assert.equal(seen.sum!.sum, base.sum);
+  delete seen.sum;
 });
 
 test('the main job with its emulator threaded: the same decisions, judged against the same labels', async () => {
