@@ -17,6 +17,7 @@ const MEMORY = {
   'evt21.as.ts': DECODE_MEMORY,
   'evt3.as.ts': DECODE_MEMORY,
   'dat.as.ts': DECODE_MEMORY,
+  'times.as.ts': DECODE_MEMORY,
 };
 const FIXED_MEMORY = ['--initialMemory', '32', '--maximumMemory', '32'];
 const kernels = existsSync(srcDir) ? readdirSync(srcDir).filter((f) => f.endsWith('.as.ts')) : [];

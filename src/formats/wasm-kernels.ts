@@ -58,7 +58,7 @@ export interface StagingKernel {
 export type KernelName = 'evt2' | 'evt21' | 'evt3' | 'dat';
 const KERNELS: readonly KernelName[] = ['evt2', 'evt21', 'evt3', 'dat'];
 
-const status: Partial<Record<KernelName | 'lz4', string>> = {};
+const status: Partial<Record<KernelName | 'lz4' | 'times', string>> = {};
 const loaded = new Map<KernelName, StagingKernel | null>();
 
 /**
@@ -145,7 +145,7 @@ export function compileKernel(name: string): { module: WebAssembly.Module; path:
  * Instantiate dist/wasm/NAME.wasm and check its ABI export (`abiExport` must equal `abi`); null, with
  * the reason in status[name], when the file is missing or unusable.
  */
-function instantiate(name: KernelName | 'lz4', abiExport: string, abi: number, memory?: WebAssembly.Memory): Record<string, unknown> | null {
+function instantiate(name: KernelName | 'lz4' | 'times', abiExport: string, abi: number, memory?: WebAssembly.Memory): Record<string, unknown> | null {
   const compiled = compileKernel(name);
   if (typeof compiled === 'string') {
     status[name] = compiled;
@@ -295,6 +295,32 @@ export function decodeDatRecordsWasm(
     state.base = s[0]!;
     state.last = s[1]!;
   }
+}
+
+let timesKernel: ((at: number, n: number, shift: number) => void) | null | undefined;
+
+/**
+ * t[from … to) += shift: in WASM (src/wasm/times.as.ts, two times an instruction) when `t` lies in the
+ * kernels' memory, as the buffers of a kernelPacketPool do, else in a TypeScript loop. The same sums.
+ */
+export function addToTimes(t: Float64Array, from: number, to: number, shift: number): void {
+  if (timesKernel === undefined) timesKernelStatus();
+  if (timesKernel && t.buffer === decodeMemory?.buffer) {
+    if (to > from) timesKernel(t.byteOffset + 8 * from, to - from, shift);
+    return;
+  }
+  for (let i = from; i < to; i++) t[i] = t[i]! + shift;
+}
+
+/** 'wasm' when addToTimes runs in WASM for buffers in the kernels' memory, else 'js (why)'. */
+export function timesKernelStatus(): string {
+  if (timesKernel === undefined) {
+    const memory = sharedMemory();
+    const ex = memory && instantiate('times', 'ABI', KERNEL_ABI, memory);
+    timesKernel = ex ? (ex.addToTimes as (at: number, n: number, shift: number) => void) : null;
+    if (!memory) status.times = `js (the kernels' memory could not be allocated: ${memoryProblem})`;
+  }
+  return status.times!;
 }
 
 /** The LZ4 block kernel (src/wasm/lz4.as.ts): its own memory map, not a staging kernel. */

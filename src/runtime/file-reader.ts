@@ -10,8 +10,8 @@
 import { open } from 'node:fs/promises';
 import { Observable } from 'rxjs';
 import { slicePacket, type EventPacket, type Geometry } from '../events/packet.js';
-import { PacketPool } from '../events/pool.js';
 import { createDecoder, detectFormat } from '../formats/registry.js';
+import { addToTimes, kernelPacketPool } from '../formats/wasm-kernels.js';
 import { ReplayClock, Sleeper, replayChunkBytes } from '../../adapters/pacing.js';
 
 export interface PausableFileOptions {
@@ -60,16 +60,11 @@ export interface PausableFile {
   dueAt(packet: EventPacket): number | undefined;
 }
 
-/** Adds `shift` to times [from, to) (a later pass's): a loop of its own, which V8 optimises apart from the async reader around it. */
-function shiftTimes(t: Float64Array, from: number, to: number, shift: number): void {
-  for (let i = from; i < to; i++) t[i] = t[i]! + shift;
-}
-
 export function pausableFile(path: string, o: PausableFileOptions = {}): PausableFile {
   const stats: PausableFileStats = { bytes: 0, events: 0, packets: 0, errors: 0, paused: false, pauses: 0, recycled: 0, reads: 0 };
   // The decoders' buffers: recycled ones are handed out again. The last slice of each decoded packet
   // maps to the packet, whose pool holder is dropped when that slice is recycled.
-  const pool = new PacketPool(65536, 8);
+  const pool = kernelPacketPool(65536, 8);
   const lastSlice = new WeakMap<EventPacket, EventPacket>();
   const due = new WeakMap<EventPacket, number>();
   let wake: (() => void) | undefined;
@@ -119,7 +114,7 @@ export function pausableFile(path: string, o: PausableFileOptions = {}): Pausabl
               }
               await gate();
               if (stopped) return;
-              if (shift) shiftTimes(pk.t, i, j, shift);
+              if (shift) addToTimes(pk.t, i, j, shift);
               const slice = slicePacket(pk, i, j);
               const part = o.geometry && !(slice.geometry.width > 0 && slice.geometry.height > 0) ? { ...slice, geometry: o.geometry } : slice;
               if (j === pk.length) lastSlice.set(part, pk);

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { clonePacket, packetsEqual, type EventPacket } from '../../src/events/packet.js';
 import { PacketPool } from '../../src/events/pool.js';
 import { decodeBuffer, type Decoded } from '../../src/formats/decode-all.js';
-import { kernelArena, kernelPacketPool } from '../../src/formats/wasm-kernels.js';
+import { addToTimes, kernelArena, kernelPacketPool, timesKernelStatus } from '../../src/formats/wasm-kernels.js';
 import { chunkSizes, eventChecksum } from '../helpers/chunking.js';
 import { readShared } from '../helpers/shared-data.js';
 
@@ -84,4 +84,22 @@ test('a used-up arena: the rest of the stream goes to ordinary buffers (staging 
   assert.equal(eventChecksum(again), eventChecksum(ref));
   assert.deepEqual(again.packets.slice(0, 3).map(inArena), [true, true, true], 'the arena buffers, released, are taken again first');
   releaseAll(pool, again);
+});
+
+test('addToTimes: in the kernels\' memory (WASM) and in an ordinary buffer, the same sums as one by one', () => {
+  const pool = kernelPacketPool(1024, 1);
+  const inKernel = pool.acquire().t;
+  assert.equal(inKernel.buffer, ARENA!.buffer, 'a buffer in the kernels\' memory');
+  const ordinary = new Float64Array(1024);
+  const times = Float64Array.from({ length: 1024 }, (_, i) => 1e12 + i * 0.1 + (i % 7) * 1e-3);
+  // Odd and even ranges, at odd and even starts, and an empty one; a shift that rounds.
+  for (const [from, to] of [[0, 1024], [3, 500], [1, 2], [10, 10], [511, 1024]] as const) {
+    const shift = 123_456.789;
+    for (const t of [inKernel, ordinary]) {
+      t.set(times);
+      addToTimes(t, from, to, shift);
+      for (let i = 0; i < 1024; i++) assert.equal(t[i], i >= from && i < to ? times[i]! + shift : times[i], `[${from}, ${to}) at ${i}`);
+    }
+  }
+  assert.equal(timesKernelStatus(), 'wasm', 'the WASM kernel ran');
 });
