@@ -10,6 +10,7 @@
 import { open } from 'node:fs/promises';
 import { Observable } from 'rxjs';
 import { slicePacket, type EventPacket, type Geometry } from '../events/packet.js';
+import { PacketPool } from '../events/pool.js';
 import { createDecoder, detectFormat } from '../formats/registry.js';
 import { addToTimes, kernelPacketPool } from '../formats/wasm-kernels.js';
 import { ReplayClock, Sleeper, replayChunkBytes } from '../../adapters/pacing.js';
@@ -25,6 +26,12 @@ export interface PausableFileOptions {
   readonly maxEvents?: number;
   /** Sensor geometry for packets whose file does not say (DAT files without a Width/Height header). */
   readonly geometry?: Geometry;
+  /**
+   * Decode into buffers in the WASM kernels' memory (kernelPacketPool: no copy out of their staging
+   * area, and a later pass's times shifted in WASM). Only for a consumer that recycles every packet:
+   * a buffer there that is never given back stays taken. Default false.
+   */
+  readonly kernelBuffers?: boolean;
 }
 
 export interface PausableFileStats {
@@ -64,7 +71,7 @@ export function pausableFile(path: string, o: PausableFileOptions = {}): Pausabl
   const stats: PausableFileStats = { bytes: 0, events: 0, packets: 0, errors: 0, paused: false, pauses: 0, recycled: 0, reads: 0 };
   // The decoders' buffers: recycled ones are handed out again. The last slice of each decoded packet
   // maps to the packet, whose pool holder is dropped when that slice is recycled.
-  const pool = kernelPacketPool(65536, 8);
+  const pool = o.kernelBuffers ? kernelPacketPool(65536, 8) : new PacketPool(65536, 8);
   const lastSlice = new WeakMap<EventPacket, EventPacket>();
   const due = new WeakMap<EventPacket, number>();
   let wake: (() => void) | undefined;

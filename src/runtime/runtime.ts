@@ -201,10 +201,11 @@ export async function startPipeline(specIn: PipelineSpec, options: RunOptions = 
       const role = roleOf(n);
       const type = typeNameOf(n);
       const params = (n.params ?? {}) as Record<string, unknown>;
-      // An op whose outputs nothing downstream keeps may reuse their buffers: an events op gets a
-      // pool for them (released below once each is delivered), the snn op reuses its snapshots.
-      const outputReleased = recycling && role === 'op' && packetsRecyclable(spec, n.id);
-      const outputPool = outputReleased && producedKind(n) === 'events' && !offloaded.has(n.id) ? new PacketPool(65536, 4) : undefined;
+      // A node whose outputs nothing downstream keeps may reuse their buffers: an events op gets a
+      // pool for them (released below once each is delivered), the snn op reuses its snapshots, a
+      // file source decodes into the WASM kernels' memory (its packets are recycled below).
+      const outputReleased = recycling && role !== 'sink' && packetsRecyclable(spec, n.id);
+      const outputPool = outputReleased && role === 'op' && producedKind(n) === 'events' && !offloaded.has(n.id) ? new PacketPool(65536, 4) : undefined;
       const ctx: BuildContext = { id: n.id, baseDir, wsPort: options.wsPort, announce, print, labelsOf, inputKinds: inputsOf(n).map(kindOf), pipelineName: spec.name ?? '', outputReleased, ...(outputPool ? { outputPool } : {}) };
       const where = (e: unknown) => new Error(`node '${n.id}' (${role} ${type}): ${(e as Error).message}`);
       if (role === 'source') {

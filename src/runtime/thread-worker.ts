@@ -31,7 +31,7 @@ const setup = workerData as ThreadSetup;
 const post = (m: FromWorker, transfer: ArrayBuffer[] = []): void => port.postMessage(m, transfer);
 const describe = (e: unknown): string => (e instanceof Error ? e.message : String(e));
 
-function context(id: string, outputPool: PacketPool | undefined): BuildContext {
+function context(id: string, outputPool: PacketPool | undefined, outputReleased = true): BuildContext {
   return {
     id,
     baseDir: setup.baseDir,
@@ -41,7 +41,7 @@ function context(id: string, outputPool: PacketPool | undefined): BuildContext {
     labelsOf: (): Observable<TruthLabel> => NEVER,
     inputKinds: ['events'],
     pipelineName: setup.pipelineName,
-    outputReleased: true,
+    outputReleased,
     ...(outputPool ? { outputPool } : {}),
   };
 }
@@ -148,7 +148,8 @@ async function main(): Promise<void> {
     const { thread: _thread, ...params } = source.params ?? {};
     const buildSource = sourceBuilders.get(sourceType);
     if (!buildSource) throw new Error(`only the built-in sources can run in a worker thread, not '${sourceType}'`);
-    built = await buildSource(params, context(source.id, undefined));
+    // Its packets are recycled below when the runtime recycles (the batch copies what the chain gives it).
+    built = await buildSource(params, context(source.id, undefined, setup.recycling && packetsRecyclable(chain, source.id)));
     for (const op of ops) {
       const type = typeNameOf(op);
       // Its output buffers can be reused once the next op or the batch (which copies) is done with them.

@@ -5,14 +5,19 @@ import assert from 'node:assert/strict';
 import { map } from 'rxjs/operators';
 import { defineOp, pipeline, startPipeline, packetsRecyclable } from '../../src/runtime/index.js';
 import type { EventPacket } from '../../src/events/packet.js';
+import { kernelArena } from '../../src/formats/wasm-kernels.js';
 import { sharedPath } from '../helpers/shared-data.js';
 
 // A checksum of every event the node sees, taken during the call (releasesInput), and one that keeps
 // the packets it is given (does not release them): its presence must switch recycling off.
 const sums: Record<string, number> = {};
+// How many packets the checksum node saw in the WASM kernels' memory (decoded in place) and elsewhere.
+const where = { arena: 0, other: 0 };
 defineOp({ name: 'test-checksum', doc: 'checksums events (tests)', params: {}, accepts: ['events'], produces: 'events', releasesInput: true }, (_p, ctx) => ({
   operator: map((x: unknown) => {
     const pk = x as EventPacket;
+    if (pk.x.buffer === kernelArena()?.buffer) where.arena++;
+    else where.other++;
     let s = sums[ctx.id] ?? 0;
     for (let i = 0; i < pk.length; i++) s = (s * 31 + pk.x[i]! * 7 + pk.y[i]! * 3 + pk.p[i]! + pk.t[i]!) % 1e9;
     sums[ctx.id] = s;
@@ -58,9 +63,10 @@ const checksum = (packets: readonly EventPacket[]): number => {
 const run = async (s: ReturnType<typeof spec>, recyclePackets: boolean) => {
   sums.sum = 0;
   buffers.clear();
+  where.arena = where.other = 0;
   const lines: string[] = [];
   const r = await (await startPipeline(s, { recyclePackets, print: (l) => lines.push(l), announce: () => undefined })).done;
-  return { lines, recycled: r.metrics.sources.cam!.recycled!, events: r.metrics.events, buffers: buffers.size, packets: r.metrics.sources.cam!.packets! };
+  return { lines, recycled: r.metrics.sources.cam!.recycled!, events: r.metrics.events, buffers: buffers.size, packets: r.metrics.sources.cam!.packets!, where: { ...where } };
 };
 
 test('recycled file packets: the same events downstream and the same decisions as without recycling, and the buffers come back', async () => {
@@ -73,6 +79,10 @@ test('recycled file packets: the same events downstream and the same decisions a
   assert.equal(on.events, off.events);
   assert.ok(on.recycled > 0, `${on.recycled} decoded packets recycled`);
   assert.equal(off.recycled, 0);
+  // Recycled, the source decodes into the kernels' memory (no copy out of the staging area); else
+  // into ordinary buffers, which a packet never given back does not keep taken.
+  assert.ok(on.where.arena > 0 && on.where.other === 0, `recycled: ${JSON.stringify(on.where)}`);
+  assert.ok(off.where.arena === 0 && off.where.other > 0, `not recycled: ${JSON.stringify(off.where)}`);
   // denoise's output packets: from a few pooled buffers, instead of one new buffer per packet.
   assert.ok(on.buffers <= 4, `${on.buffers} buffers behind denoise's ${on.packets} packets`);
   assert.ok(off.buffers > 100, `${off.buffers} buffers without recycling`);
@@ -83,6 +93,7 @@ test('a node that keeps its input switches recycling off for the source', async 
   assert.equal(packetsRecyclable(spec('b', true), 'cam'), false);
   const r = await run(spec('recycle-keeper', true), true);
   assert.equal(r.recycled, 0);
+  assert.equal(r.where.arena, 0, 'kept packets are not in the kernels\' memory');
   // What it kept is intact at the end of the run: the same events the checksum node saw as they passed.
   assert.ok(kept.length > 100, `${kept.length} packets kept`);
   assert.equal(checksum(kept), sums.sum);

@@ -40,6 +40,8 @@ defineSource(
       passes: p.passes as number | undefined,
       chunkSize: p.chunkSize as number | undefined,
       maxEvents: p.maxEvents as number | undefined,
+      // The runtime recycles every packet when nothing downstream keeps one.
+      kernelBuffers: ctx.outputReleased === true,
     });
     return { stream: f.stream, pause: f.pause, resume: f.resume, recycle: (item) => f.recycle(item as EventPacket), arrivedAt: (item) => f.dueAt(item as EventPacket), stats: () => numStats(f.stats) };
   },
