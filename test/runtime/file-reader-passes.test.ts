@@ -27,8 +27,8 @@ test('file reader passes: each pass has the same events, its times shifted to ke
   assert.equal(thrice.length, 3 * n);
   let end = -Infinity;
   for (let pass = 0; pass < 3; pass++) {
-    const at = pass * n;
-    const shift = thrice.t[at]! - once.t[0]!;
+    const at: number = pass * n;
+    const shift: number = thrice.t[at]! - once.t[0]!;
     if (pass === 0) assert.equal(shift, 0);
     else assert.equal(thrice.t[at], end + 1, `pass ${pass} starts 1 µs after the latest event before it`);
     for (let i = 0; i < n; i++) {
