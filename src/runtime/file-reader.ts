@@ -2,7 +2,7 @@
  * A recorded file as a pausable source for the runtime. adapters/file-source.ts has no pause: it reads
  * the next chunk as soon as the previous one was emitted, which with the runtime's queued edges would
  * read the whole file into the queue. Here the read loop waits on a gate that the edge's queue closes
- * when it fills, so at most one chunk (plus the queue) is ever in memory.
+ * when it fills, so at most two chunks (one read ahead) plus the queue are ever in memory.
  *
  * Pacing: 'fast', or real time × speed (packets sliced into ~1 ms windows of wall time and each slice
  * emitted when the wall clock reaches it; adapters/pacing.ts).
@@ -102,8 +102,8 @@ export function pausableFile(path: string, o: PausableFileOptions = {}): Pausabl
         const emit = async (events: readonly EventPacket[]): Promise<void> => {
           for (const pk of events) {
             if (pk.length === 0) continue;
-            // A later pass's times are shifted a slice at a time, just before it goes out: the slice is
-            // then still in cache for its consumer (a whole decoded packet, up to 64 k events, is not).
+            // A later pass's times are shifted a slice at a time, just before it goes out (in WASM, two
+            // at a time, when the buffer lies in the kernels' memory).
             if (Number.isNaN(first)) first = pk.t[0]! + shift;
             latest = Math.max(latest, pk.t[pk.length - 1]! + shift);
             let i = 0;
