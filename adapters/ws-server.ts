@@ -24,7 +24,7 @@ import { encodeJson } from '../src/wire/json-codec.js';
 import type { WireMessage } from '../src/wire/messages.js';
 import { encodeWire } from '../src/wire/protobuf-codec.js';
 import { newEndpointStats, startWsEndpoint, type Admitted, type WsEndpointOptions, type WsEndpointStats } from './ws-endpoint.js';
-import { encodeFrame, FrameAccumulator, frameToJson, type CountFrame } from './ws-frames.js';
+import { encodeFrame, FrameAccumulator, frameJsonParts, frameToJson, type CountFrame } from './ws-frames.js';
 import { frameCounterKernel } from '../src/events/pixel-kernels.js';
 import { windowCounter } from '../src/events/window-counter.js';
 import {
@@ -109,6 +109,35 @@ const frameParts = (wsModule as unknown as { Sender: { frame(data: Buffer, o: { 
 export function serverFrame(data: Uint8Array, binary: boolean): Buffer {
   const parts = frameParts(Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength), { fin: true, rsv1: false, opcode: binary ? 2 : 1, mask: false, readOnly: true });
   return parts.length === 1 ? parts[0]! : Buffer.concat(parts);
+}
+
+/**
+ * A count frame's JSON message (frameToJson's text) built in one buffer as serverFrame frames it:
+ * the WebSocket header, then the JSON with the counts' base64 written straight in. A busy frame's
+ * counts are copied twice (to base64, into the buffer) instead of four times. `data` is the message,
+ * a view of `frame`.
+ */
+export function jsonFrameMessage(f: CountFrame): { data: Buffer; frame: Buffer } {
+  const { head, counts, tail } = frameJsonParts(f);
+  const base64 = Buffer.from(counts.buffer, counts.byteOffset, counts.byteLength).toString('base64');
+  const headBytes = Buffer.byteLength(head);
+  const length = headBytes + base64.length + tail.length;
+  // Unmasked, final text frame: 7-bit length, or 126 + 16-bit, or 127 + 64-bit (RFC 6455 §5.2).
+  const header = length < 126 ? 2 : length < 65536 ? 4 : 10;
+  const frame = Buffer.allocUnsafe(header + length);
+  frame[0] = 0x81;
+  if (header === 2) frame[1] = length;
+  else if (header === 4) {
+    frame[1] = 126;
+    frame.writeUInt16BE(length, 2);
+  } else {
+    frame[1] = 127;
+    frame.writeBigUInt64BE(BigInt(length), 2);
+  }
+  let at = header + frame.write(head, header, 'utf8');
+  at += frame.write(base64, at, 'latin1');
+  frame.write(tail, at, 'latin1');
+  return { data: frame.subarray(header), frame };
 }
 
 interface Sub {
@@ -265,8 +294,15 @@ class Encoded {
   constructor(
     private readonly toJson: () => string,
     private readonly toProto: () => Uint8Array,
+    /** The JSON message and its WebSocket frame built together (jsonFrameMessage), instead of toJson. */
+    private readonly toJsonFramed?: () => { data: Buffer; frame: Buffer },
   ) {}
   get(e: WsEncoding): Uint8Array {
+    if (e === 'json' && !this.json && this.toJsonFramed) {
+      const m = this.toJsonFramed();
+      this.json = m.data;
+      this.jsonFrame = m.frame;
+    }
     return e === 'json' ? (this.json ??= Buffer.from(this.toJson())) : (this.proto ??= this.toProto());
   }
   frame(e: WsEncoding): Buffer {
@@ -353,7 +389,7 @@ export async function startWsServer(options: WsServerOptions = {}): Promise<WsSe
   const wire = (m: WireMessage) => new Encoded(() => encodeJson(m), () => encodeWire(m));
   const emitFrame = (f: CountFrame) => {
     stats.published.frames++;
-    dispatch('frames', f, new Encoded(() => frameToJson(f), () => encodeFrame(f)));
+    dispatch('frames', f, new Encoded(() => frameToJson(f), () => encodeFrame(f), () => jsonFrameMessage(f)));
   };
   const anyFrameSubscriber = () => {
     for (const c of connections) if (c.subs.has('frames')) return true;

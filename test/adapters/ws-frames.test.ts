@@ -4,6 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { FrameAccumulator, decodeFrame, encodeFrame, frameFromJson, frameToJson, type CountFrame } from '../../adapters/ws-frames.js';
 import { packetOf } from '../../src/events/packet.js';
+import { jsonFrameMessage, serverFrame } from '../../adapters/ws-server.js';
 import { Rng } from '../../src/emulator/rng.js';
 
 for (const [W, H] of [
@@ -77,3 +78,23 @@ for (const [W, H] of [
   assert.ok(buffer!.every((c) => c === 0));
 });
 }
+
+test('jsonFrameMessage: the WebSocket frame of frameToJson\'s text, built in one buffer (short, 16-bit and 64-bit lengths, a non-ASCII source)', () => {
+  const frame = (width: number, height: number, source: string, lit: number): CountFrame => {
+    const counts = new Uint8Array(width * height);
+    for (let i = 0; i < lit; i++) counts[(i * 7919) % counts.length] = 1 + (i % 255);
+    return { sequence: 3, source, width, height, windowStartUs: 66_666, windowUs: 33_333, events: lit, counts };
+  };
+  const lengths = new Set<number>();
+  for (const f of [frame(4, 4, 'cam', 1), frame(64, 48, 'caméra ✓', 200), frame(640, 480, 'evt2 sparklers', 150_000)]) {
+    const { data, frame: framed } = jsonFrameMessage(f);
+    const text = frameToJson(f);
+    assert.equal(data.toString('utf8'), text);
+    assert.deepEqual(framed, serverFrame(Buffer.from(text), false));
+    assert.equal(data.buffer, framed.buffer, 'data is a view of the frame');
+    lengths.add(framed[1]! & 0x7f);
+    assert.deepEqual(frameFromJson(JSON.parse(data.toString('utf8')).frame).counts, f.counts);
+  }
+  // A 7-bit length (under 126 bytes) cannot occur: the keys alone are longer. 16-bit and 64-bit do.
+  assert.ok(lengths.has(126) && lengths.has(127), [...lengths].join(','));
+});
