@@ -211,7 +211,7 @@ export async function startPipeline(specIn: PipelineSpec, options: RunOptions = 
       if (role === 'source') {
         try {
           const chain = threadChains.get(n.id);
-          const setup = chain && { source: n, ops: chain, baseDir, pipelineName: spec.name ?? '', recycling, maxInFlight: THREAD_BATCHES_IN_FLIGHT };
+          const setup = chain && { source: n, ops: chain, baseDir, pipelineName: spec.name ?? '', recycling, maxInFlight: THREAD_BATCHES_IN_FLIGHT, buffersReturn: outputReleased };
           built.set(n.id, setup ? await threadSource(setup, ctx) : await sourceBuilders.get(type)!(params, ctx));
         } catch (e) {
           throw where(e);

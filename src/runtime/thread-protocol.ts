@@ -18,6 +18,8 @@ export interface ThreadSetup {
   readonly recycling: boolean;
   /** Batches posted and not yet taken by the runtime before the worker pauses its source. */
   readonly maxInFlight: number;
+  /** The runtime recycles every packet the worker sends, so each batch's buffer comes back ('buffer'). */
+  readonly buffersReturn: boolean;
 }
 
 export type BatchItem =

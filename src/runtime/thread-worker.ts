@@ -91,13 +91,17 @@ class Batch {
     this.schedule();
   }
 
-  /** Posts what is held: the whole buffer when it is at least half full, else a copy of the part used. */
+  /**
+   * Posts what is held: the whole buffer when it is at least half full or comes back once used (the
+   * runtime recycles the packets, setup.buffersReturn), else a copy of the part used (a mostly empty
+   * buffer that never came back would make every flush allocate a full one).
+   */
   flush(): void {
     this.scheduled = false;
     if (this.items.length === 0) return;
     let buffer: ArrayBuffer;
     let capacity = this.capacity;
-    if (2 * this.n >= this.capacity) {
+    if (2 * this.n >= this.capacity || (setup.buffersReturn && this.capacity === BATCH_EVENTS)) {
       buffer = this.arrays.t.buffer as ArrayBuffer;
       const spare = this.spares.pop();
       this.arrays = spare ? eventArraysIn(spare, BATCH_EVENTS) : eventArrays(BATCH_EVENTS);
