@@ -38,6 +38,8 @@ export interface EdgeQueueOptions<T> {
   readonly resume?: () => void;
   /** Called for each item, in order, from the drain task. */
   readonly deliver: (item: T) => void;
+  /** Called for each item that will never be delivered (dropped, or queued when the queue closed): its buffers may be reused. */
+  readonly discard?: (item: T) => void;
   /** Longest a drain task runs before yielding (default 20 ms). */
   readonly sliceMs?: number;
 }
@@ -68,14 +70,17 @@ export class EdgeQueue<T> {
     if (this.size >= this.ring.length) {
       if (this.o.policy === 'drop-newest') {
         this.stats.dropped++;
+        this.o.discard?.(item);
         return;
       }
       // 'drop-oldest', or 'pause' with a source that kept pushing after the pause (an item in flight).
       if (this.o.policy === 'drop-oldest') {
+        const oldest = this.ring[this.head]!;
         this.ring[this.head] = undefined;
         this.head = (this.head + 1) % this.ring.length;
         this.size--;
         this.stats.dropped++;
+        this.o.discard?.(oldest);
       } else {
         // A paused source may still deliver what was already read; growing by a little beats losing it.
         this.ring.push(undefined);
@@ -105,6 +110,7 @@ export class EdgeQueue<T> {
   /** Stops delivering; queued items are discarded (use idle() first to drain). */
   close(): void {
     this.closed = true;
+    if (this.o.discard) for (let i = 0; i < this.size; i++) this.o.discard(this.ring[(this.head + i) % this.ring.length]!);
     this.ring.fill(undefined);
     this.size = 0;
     this.stats.length = 0;

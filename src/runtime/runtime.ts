@@ -380,6 +380,10 @@ export async function startPipeline(specIn: PipelineSpec, options: RunOptions = 
         // Every consumer ran during next() and kept nothing of the packet: its buffers may be reused.
         recycle?.(pk);
       },
+      // A packet dropped, or still queued when the run stops, reaches no one: its buffers too.
+      discard: (q) => {
+        if (q.label === undefined && q.item !== undefined) recycle?.(q.item);
+      },
     });
     queues.set(n.id, queue);
     pending++;

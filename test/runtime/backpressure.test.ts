@@ -60,6 +60,19 @@ test('EdgeQueue: drop-oldest keeps the newest, drop-newest the oldest, both coun
   }
 });
 
+test('EdgeQueue: every item not delivered (dropped either way, or queued at close) goes to discard, once', async () => {
+  for (const policy of ['drop-oldest', 'drop-newest'] as const) {
+    const discarded: number[] = [];
+    const q = new EdgeQueue<number>({ capacity: 4, policy, deliver: () => undefined, discard: (x) => discarded.push(x) });
+    for (let i = 0; i < 10; i++) q.push(i);
+    assert.deepEqual(discarded, policy === 'drop-oldest' ? [0, 1, 2, 3, 4, 5] : [4, 5, 6, 7, 8, 9]);
+    q.close();
+    assert.deepEqual(discarded.slice(6), policy === 'drop-oldest' ? [6, 7, 8, 9] : [0, 1, 2, 3], 'queued at close');
+    q.push(10);
+    assert.equal(discarded.length, 10, 'nothing after close');
+  }
+});
+
 test("EdgeQueue: 'pause' pauses the source at capacity, resumes it at half, loses nothing", async () => {
   const log: string[] = [];
   const got: number[] = [];
@@ -125,4 +138,39 @@ test('a live source far faster than the pipeline: bounded queue drops the oldest
   const growth = Math.max(...samples);
   assert.ok(growth < 16 << 20, `retained memory grew ${(growth / 2 ** 20).toFixed(1)} MiB (samples ${samples.map((x) => (x / 2 ** 20).toFixed(1)).join(', ')} MiB)`);
   assert.ok(flood.bytes > 4 * (16 << 20), `the flood emitted ${(flood.bytes / 2 ** 20).toFixed(0)} MiB`);
+});
+
+// A live source whose packets the runtime may recycle: it counts what comes back.
+const recycledBack = { emitted: 0, recycled: 0 };
+defineSource({ name: 'test-recycling-burst', doc: 'a burst of packets, recycled back (tests)', params: {}, produces: 'events' }, () => ({
+  stream: new Observable<EventPacket>((sub) => {
+    for (let i = 0; i < 2000; i++) {
+      recycledBack.emitted++;
+      sub.next(packetOf(new Uint16Array(10), new Uint16Array(10), new Float64Array(10).fill(i), new Uint8Array(10), { width: 1, height: 1 }, { format: 'burst' }));
+    }
+    sub.complete();
+  }),
+  recycle: () => void recycledBack.recycled++,
+  stats: () => ({ ...recycledBack }),
+}));
+defineOp({ name: 'test-slow-releasing', doc: 'busy-waits per packet and keeps nothing (tests)', params: {}, accepts: ['events'], produces: 'events', releasesInput: true }, () => ({
+  operator: map((x: unknown) => {
+    spin(0.05);
+    return x;
+  }),
+}));
+
+test('a packet the queue drops comes back to its source like a delivered one (recycle), so its buffers are reused', async () => {
+  recycledBack.emitted = recycledBack.recycled = 0;
+  const spec = pipeline('recycle-drops')
+    .source('burst', 'test-recycling-burst', {}, { capacity: 16, policy: 'drop-oldest' })
+    .op('slow', 'test-slow-releasing', 'burst', {})
+    .sink('out', 'log', 'slow', { every: 1e9 })
+    .build();
+  const r = await (await startPipeline(spec, { print: () => undefined, announce: () => undefined })).done;
+  assert.equal(r.error, undefined);
+  const q = r.metrics.queues.burst!;
+  assert.ok(q.dropped > 1000, `dropped ${q.dropped}`);
+  assert.equal(recycledBack.emitted, 2000);
+  assert.equal(recycledBack.recycled, 2000, 'every packet, delivered or dropped, recycled once');
 });
