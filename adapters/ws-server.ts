@@ -24,7 +24,7 @@ import { encodeJson } from '../src/wire/json-codec.js';
 import type { WireMessage } from '../src/wire/messages.js';
 import { encodeWire } from '../src/wire/protobuf-codec.js';
 import { newEndpointStats, startWsEndpoint, type Admitted, type WsEndpointOptions, type WsEndpointStats } from './ws-endpoint.js';
-import { encodeFrame, FrameAccumulator, frameJsonParts, frameToJson, type CountFrame } from './ws-frames.js';
+import { encodeFrame, FrameAccumulator, frameJsonParts, type CountFrame } from './ws-frames.js';
 import { frameCounterKernel } from '../src/events/pixel-kernels.js';
 import { windowCounter } from '../src/events/window-counter.js';
 import {
@@ -107,37 +107,36 @@ const frameParts = (wsModule as unknown as { Sender: { frame(data: Buffer, o: { 
 
 /** An unmasked final WebSocket frame carrying `data`: header and payload in one buffer. */
 export function serverFrame(data: Uint8Array, binary: boolean): Buffer {
-  const parts = frameParts(Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength), { fin: true, rsv1: false, opcode: binary ? 2 : 1, mask: false, readOnly: true });
+  const parts = frameParts(Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength), frameOptions(binary));
   return parts.length === 1 ? parts[0]! : Buffer.concat(parts);
 }
 
+/** A final, unmasked server frame (ws's framing). */
+const frameOptions = (binary: boolean) => ({ fin: true, rsv1: false, opcode: binary ? 2 : 1, mask: false, readOnly: true });
+
+/** The longest WebSocket frame header (a 64-bit length, unmasked). */
+const MAX_FRAME_HEADER = 10;
+
 /**
- * A count frame's JSON message (frameToJson's text) built in one buffer as serverFrame frames it:
- * the WebSocket header, then the JSON with the counts' base64 written straight in. A busy frame's
- * counts are copied twice (to base64, into the buffer) instead of four times. `data` is the message,
- * a view of `frame`.
+ * A count frame's JSON message (frameToJson's text) and its frame as serverFrame makes it, built in
+ * one buffer: the JSON is written after room for the longest header, with the counts' base64
+ * straight in, and ws's header for its length goes just before it. A busy frame's counts are copied
+ * twice (to base64, into the buffer) instead of four times. `data` is a view of `frame`.
  */
 export function jsonFrameMessage(f: CountFrame): { data: Buffer; frame: Buffer } {
   const { head, counts, tail } = frameJsonParts(f);
   const base64 = Buffer.from(counts.buffer, counts.byteOffset, counts.byteLength).toString('base64');
-  const headBytes = Buffer.byteLength(head);
-  const length = headBytes + base64.length + tail.length;
-  // Unmasked, final text frame: 7-bit length, or 126 + 16-bit, or 127 + 64-bit (RFC 6455 §5.2).
-  const header = length < 126 ? 2 : length < 65536 ? 4 : 10;
-  const frame = Buffer.allocUnsafe(header + length);
-  frame[0] = 0x81;
-  if (header === 2) frame[1] = length;
-  else if (header === 4) {
-    frame[1] = 126;
-    frame.writeUInt16BE(length, 2);
-  } else {
-    frame[1] = 127;
-    frame.writeBigUInt64BE(BigInt(length), 2);
-  }
-  let at = header + frame.write(head, header, 'utf8');
-  at += frame.write(base64, at, 'latin1');
-  frame.write(tail, at, 'latin1');
-  return { data: frame.subarray(header), frame };
+  const buffer = Buffer.allocUnsafe(MAX_FRAME_HEADER + Buffer.byteLength(head) + base64.length + tail.length);
+  let at = MAX_FRAME_HEADER + buffer.write(head, MAX_FRAME_HEADER, 'utf8');
+  at += buffer.write(base64, at, 'latin1');
+  buffer.write(tail, at, 'latin1');
+  const data = buffer.subarray(MAX_FRAME_HEADER);
+  const parts = frameParts(data, frameOptions(false));
+  if (parts.length === 1) return { data, frame: parts[0]! };
+  const header = parts[0]!;
+  const start = MAX_FRAME_HEADER - header.length;
+  header.copy(buffer, start);
+  return { data, frame: buffer.subarray(start) };
 }
 
 interface Sub {
@@ -292,18 +291,18 @@ class Encoded {
   private jsonFrame?: Buffer;
   private protoFrame?: Buffer;
   constructor(
-    private readonly toJson: () => string,
+    /** The JSON text, or the message with its frame already built (jsonFrameMessage). */
+    private readonly toJson: () => string | { data: Buffer; frame: Buffer },
     private readonly toProto: () => Uint8Array,
-    /** The JSON message and its WebSocket frame built together (jsonFrameMessage), instead of toJson. */
-    private readonly toJsonFramed?: () => { data: Buffer; frame: Buffer },
   ) {}
   get(e: WsEncoding): Uint8Array {
-    if (e === 'json' && !this.json && this.toJsonFramed) {
-      const m = this.toJsonFramed();
-      this.json = m.data;
-      this.jsonFrame = m.frame;
+    if (e === 'proto') return (this.proto ??= this.toProto());
+    if (!this.json) {
+      const j = this.toJson();
+      if (typeof j === 'string') this.json = Buffer.from(j);
+      else ({ data: this.json, frame: this.jsonFrame } = j);
     }
-    return e === 'json' ? (this.json ??= Buffer.from(this.toJson())) : (this.proto ??= this.toProto());
+    return this.json;
   }
   frame(e: WsEncoding): Buffer {
     return e === 'json' ? (this.jsonFrame ??= serverFrame(this.get(e), false)) : (this.protoFrame ??= serverFrame(this.get(e), true));
@@ -389,7 +388,7 @@ export async function startWsServer(options: WsServerOptions = {}): Promise<WsSe
   const wire = (m: WireMessage) => new Encoded(() => encodeJson(m), () => encodeWire(m));
   const emitFrame = (f: CountFrame) => {
     stats.published.frames++;
-    dispatch('frames', f, new Encoded(() => frameToJson(f), () => encodeFrame(f), () => jsonFrameMessage(f)));
+    dispatch('frames', f, new Encoded(() => jsonFrameMessage(f), () => encodeFrame(f)));
   };
   const anyFrameSubscriber = () => {
     for (const c of connections) if (c.subs.has('frames')) return true;

@@ -156,16 +156,18 @@ async function timed(spec: PipelineSpec, baseDir: string): Promise<Record<string
 async function motionJob(seconds: number): Promise<Record<string, Record<string, number>>> {
   const us = Math.round(seconds * 1e6);
   const learning = mainJob([`emu.params.realtime=false`, `emu.params.durationUs=${us}`]);
+  const report = (what: string, x: Record<string, number>) =>
+    console.log(`motion-direction (${what}): ${x.realTimeFactor}× real time by wall (${x.processingRealTimeFactor}× over the packets, after ${x.startMs} ms of start-up), ${x.cpuRealTimeFactor}× by CPU time, accuracy ${x.accuracy} over ${x.judged} decisions`);
   const fast = await timed(learning.spec, learning.baseDir);
-  console.log(`motion-direction (emulator, learning): ${fast.realTimeFactor}× real time by wall (${fast.processingRealTimeFactor}× over the packets, after ${fast.startMs} ms of start-up), ${fast.cpuRealTimeFactor}× by CPU time, accuracy ${fast.accuracy} over ${fast.judged} decisions`);
+  report('emulator, learning', fast);
   // A longer run, which start-up and the engine's first slow seconds weigh on less: what a live run converges to.
   const long = mainJob([`emu.params.realtime=false`, `emu.params.durationUs=${3 * us}`]);
   const steady = await timed(long.spec, long.baseDir);
-  console.log(`motion-direction (emulator, learning, ${3 * seconds} s): ${steady.realTimeFactor}× real time by wall (${steady.processingRealTimeFactor}× over the packets, after ${steady.startMs} ms of start-up), ${steady.cpuRealTimeFactor}× by CPU time, accuracy ${steady.accuracy} over ${steady.judged} decisions`);
+  report(`emulator, learning, ${3 * seconds} s`, steady);
   // The emulator and denoise in a worker thread: the main thread keeps binning, labels, network, decisions.
   const split = mainJob([`emu.params.realtime=false`, `emu.params.durationUs=${us}`, 'emu.params.thread=true']);
   const threaded = await timed(split.spec, split.baseDir);
-  console.log(`motion-direction (emulator and denoise in a worker, learning): ${threaded.realTimeFactor}× real time by wall (${threaded.processingRealTimeFactor}× over the packets, after ${threaded.startMs} ms of start-up), ${threaded.cpuRealTimeFactor}× by CPU time, accuracy ${threaded.accuracy} over ${threaded.judged} decisions`);
+  report('emulator and denoise in a worker, learning', threaded);
   // A shared recording through the same network, learning off, no labels: 1280×720 ÷ 40 = 32×18.
   const rec = mainJob([]);
   const nodes = rec.spec.nodes.filter((n) => n.id !== 'emu' && n.id !== 'labels').map((n) => {

@@ -85,6 +85,9 @@ let decodeMemory: WebAssembly.Memory | null | undefined;
 let memoryProblem = '';
 let arena: SlabArena | null | undefined;
 
+/** A kernel's status when the shared memory could not be allocated. */
+const noMemory = (): string => `js (the kernels' ${MEMORY_PAGES / 16} MiB memory could not be allocated: ${memoryProblem})`;
+
 /** The memory the decode kernels share (created on first use, fixed size), or null when it cannot be had. */
 function sharedMemory(): WebAssembly.Memory | null {
   if (decodeMemory === undefined) {
@@ -178,7 +181,7 @@ function instantiate(name: KernelName | 'lz4' | 'times', abiExport: string, abi:
 function load(name: KernelName): StagingKernel | null {
   const memory = sharedMemory();
   if (!memory) {
-    status[name] = `js (the kernels' ${MEMORY_PAGES / 16} MiB memory could not be allocated: ${memoryProblem})`;
+    status[name] = noMemory();
     return null;
   }
   const ex = instantiate(name, 'ABI', KERNEL_ABI, memory);
@@ -297,16 +300,27 @@ export function decodeDatRecordsWasm(
   }
 }
 
-let timesKernel: ((at: number, n: number, shift: number) => void) | null | undefined;
+let times: ((at: number, n: number, shift: number) => void) | null | undefined;
+
+/** The times kernel (src/wasm/times.as.ts) on the kernels' memory, or null (status.times says why). */
+function timesKernel(): ((at: number, n: number, shift: number) => void) | null {
+  if (times === undefined) {
+    const memory = sharedMemory();
+    if (!memory) status.times = noMemory();
+    const ex = memory && instantiate('times', 'ABI', KERNEL_ABI, memory);
+    times = ex ? (ex.addToTimes as (at: number, n: number, shift: number) => void) : null;
+  }
+  return times;
+}
 
 /**
  * t[from … to) += shift: in WASM (src/wasm/times.as.ts, two times an instruction) when `t` lies in the
  * kernels' memory, as the buffers of a kernelPacketPool do, else in a TypeScript loop. The same sums.
  */
 export function addToTimes(t: Float64Array, from: number, to: number, shift: number): void {
-  if (timesKernel === undefined) timesKernelStatus();
-  if (timesKernel && t.buffer === decodeMemory?.buffer) {
-    if (to > from) timesKernel(t.byteOffset + 8 * from, to - from, shift);
+  const k = timesKernel();
+  if (k && t.buffer === decodeMemory?.buffer) {
+    if (to > from) k(t.byteOffset + 8 * from, to - from, shift);
     return;
   }
   for (let i = from; i < to; i++) t[i] = t[i]! + shift;
@@ -314,12 +328,7 @@ export function addToTimes(t: Float64Array, from: number, to: number, shift: num
 
 /** 'wasm' when addToTimes runs in WASM for buffers in the kernels' memory, else 'js (why)'. */
 export function timesKernelStatus(): string {
-  if (timesKernel === undefined) {
-    const memory = sharedMemory();
-    const ex = memory && instantiate('times', 'ABI', KERNEL_ABI, memory);
-    timesKernel = ex ? (ex.addToTimes as (at: number, n: number, shift: number) => void) : null;
-    if (!memory) status.times = `js (the kernels' memory could not be allocated: ${memoryProblem})`;
-  }
+  timesKernel();
   return status.times!;
 }
 

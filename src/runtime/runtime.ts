@@ -382,7 +382,7 @@ export async function startPipeline(specIn: PipelineSpec, options: RunOptions = 
       },
       // A packet dropped, or still queued when the run stops, reaches no one: its buffers too.
       discard: (q) => {
-        if (q.label === undefined && q.item !== undefined) recycle?.(q.item);
+        if (q.item !== undefined) recycle?.(q.item);
       },
     });
     queues.set(n.id, queue);

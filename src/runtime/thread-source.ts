@@ -114,6 +114,7 @@ export async function threadSource(setup: ThreadSetup, ctx: Pick<BuildContext, '
         const x = new Uint16Array(m.buffer, 8 * c, c);
         const y = new Uint16Array(m.buffer, 10 * c, c);
         const p = new Uint8Array(m.buffer, 12 * c, c);
+        // Counted before any packet goes out: a queue may drop (and so recycle) one as it is pushed.
         const batch = { buffer: m.buffer, left: 0 };
         for (const it of m.items) if (it.kind === 'packet') batch.left++;
         for (const it of m.items) {
